@@ -1,0 +1,46 @@
+#pragma once
+// Renders a model's `tokenizer.chat_template` (Jinja) with a conversation.
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace hearth {
+
+struct ChatTemplateOptions {
+  bool add_generation_prompt = true;
+  std::string bos_token;
+  std::string eos_token;
+  nlohmann::json extra_context = nlohmann::json::object();   // e.g. tools, enable_thinking, date_string
+};
+
+class ChatTemplate {
+ public:
+  // Parses the template; a syntax error or an unsupported construct throws hearth::Error with line:column.
+  explicit ChatTemplate(std::string_view source);
+  ChatTemplate(ChatTemplate&&) noexcept;
+  ~ChatTemplate();
+
+  // messages: array of {"role": ..., "content": ...} (content may be a string or a list of parts).
+  std::string render(const nlohmann::json& messages, const ChatTemplateOptions& options) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// General Jinja rendering with an arbitrary context (prompt assets use this too).
+class JinjaTemplate {
+ public:
+  explicit JinjaTemplate(std::string_view source);
+  JinjaTemplate(JinjaTemplate&&) noexcept;
+  ~JinjaTemplate();
+  std::string render(const nlohmann::json& context) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hearth
