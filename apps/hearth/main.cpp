@@ -1,0 +1,25 @@
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "hearth/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"hearth: run language models from GGUF files, locally"};
+  app.require_subcommand(1);
+  hearth::cli::add_run_command(app);
+  hearth::cli::add_chat_command(app);
+  hearth::cli::add_info_command(app);
+  hearth::cli::add_tokenize_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const hearth::Error& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

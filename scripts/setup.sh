@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything hearth needs on a fresh Debian 12 machine (Debian packages + npm), builds the release
+# preset, and writes the fixture models and the bundled default model. Safe to run again.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev            # libFuzzer + sanitizer runtimes
+  sentencepiece                          # spm_encode: a second tokenizer reference
+  nodejs npm                             # reference tools (llama.cpp via node-llama-cpp, HF tokenizers/jinja)
+  python3
+)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+# Node may come from elsewhere on developer machines; only install Debian's when there is none.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | sed '/^$/d'))
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+# Reference tools from npm (pinned by package-lock.json).
+if [ ! -d tools/reference/node_modules/node-llama-cpp ]; then
+  (cd tools/reference && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+cmake --preset release >/dev/null
+cmake --build build/release -j"$(nproc)"
+scripts/make_fixtures.sh
+echo "setup done: try  build/release/bin/hearth run \"Once upon a time\""

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test suite: builds the release preset (incremental), makes sure fixtures exist, runs every test.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+cmake --preset release >/dev/null
+cmake --build build/release -j"$(nproc)"
+scripts/make_fixtures.sh >/dev/null
+[ -x scripts/make_vocab_fixtures.sh ] && scripts/make_vocab_fixtures.sh >/dev/null
+ctest --preset release -j"$(nproc)" "$@"

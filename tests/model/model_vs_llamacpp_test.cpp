@@ -1,0 +1,123 @@
+// Every fixture model against llama.cpp's recorded behaviour (tools/reference/record_generation.mjs):
+// the same prompt tokens, the same 32 greedy tokens, and next-token logits within tolerance.
+#include <openssl/evp.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "hearth/engine.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string sha256_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), std::streamsize(buf.size()));
+    EVP_DigestUpdate(ctx, buf.data(), size_t(in.gcount()));
+  }
+  unsigned char md[32];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  std::ostringstream s;
+  for (unsigned i = 0; i < len; i++) s << std::hex << std::setw(2) << std::setfill('0') << int(md[i]);
+  return s.str();
+}
+
+std::vector<std::string> reference_names() {
+  std::vector<std::string> names;
+  for (auto& e : fs::directory_iterator(fs::path(HEARTH_SOURCE_DIR) / "tests/data/model"))
+    if (e.path().extension() == ".json") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool is_quantized(const std::string& name) { return name.find("-q") != std::string::npos; }
+
+class ModelVsLlamaCpp : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ModelVsLlamaCpp, GreedyTokensAndLogitsMatch) {
+  const std::string name = GetParam();
+  const fs::path model = fs::path(HEARTH_FIXTURE_DIR) / "models" / (name + ".gguf");
+  if (!fs::exists(model)) GTEST_SKIP() << model << " not generated; run scripts/make_fixtures.sh";
+  std::ifstream in(fs::path(HEARTH_SOURCE_DIR) / "tests/data/model" / (name + ".json"));
+  const json ref = json::parse(in);
+  ASSERT_EQ(sha256_file(model), ref["sha256"].get<std::string>())
+      << "the fixture differs from the file the reference was recorded on; regenerate both";
+
+  hearth::EngineOptions opts;
+  opts.threads = 2;
+  opts.ctx = 512;
+  auto engine = hearth::Engine::load(model.string(), opts);
+  const double tol = is_quantized(name) ? 1e-2 : 1e-3;
+
+  for (const auto& c : ref["cases"]) {
+    SCOPED_TRACE(c["prompt"].get<std::string>());
+    const auto prompt = engine->tokenize_prompt(c["prompt"].get<std::string>());
+    ASSERT_EQ(prompt, c["prompt_tokens"].get<std::vector<int32_t>>());
+
+    // Logits after the prompt: compare log-probabilities of llama.cpp's top tokens, centred (so the
+    // normalising constant drops out), by relative L2.
+    engine->reset();
+    std::vector<float> logits = engine->evaluate(prompt);
+    double mx = -INFINITY, sum = 0;
+    for (float l : logits) mx = std::max(mx, double(l));
+    for (float l : logits) sum += std::exp(double(l) - mx);
+    const double lse = mx + std::log(sum);
+    std::vector<double> ours, theirs;
+    for (const auto& pair : c["top_logprobs"]) {
+      ours.push_back(double(logits[pair[0].get<size_t>()]) - lse);
+      theirs.push_back(pair[1].get<double>());
+    }
+    ASSERT_FALSE(theirs.empty());
+    auto centre = [](std::vector<double>& v) {
+      double m = 0;
+      for (double x : v) m += x;
+      m /= double(v.size());
+      for (double& x : v) x -= m;
+    };
+    centre(ours);
+    centre(theirs);
+    double num = 0, den = 0;
+    for (size_t i = 0; i < ours.size(); i++) {
+      num += (ours[i] - theirs[i]) * (ours[i] - theirs[i]);
+      den += theirs[i] * theirs[i];
+    }
+    const double rel_l2 = std::sqrt(num / den);
+    EXPECT_LE(rel_l2, tol) << "relative L2 of centred logits over the top " << ours.size() << " tokens";
+    RecordProperty("rel_l2_" + std::to_string(prompt.size()), std::to_string(rel_l2));
+
+    // Greedy continuation, compared with llama.cpp's (which includes the end-of-generation token).
+    engine->reset();
+    hearth::GenerateOptions g;
+    g.max_tokens = int32_t(c["greedy_tokens"].size());
+    g.sampling = hearth::SamplingParams::greedy();
+    g.ignore_eos = false;
+    auto r = engine->generate(prompt, g);
+    std::vector<int32_t> got = r.tokens;
+    const auto want = c["greedy_tokens"].get<std::vector<int32_t>>();
+    if (got.size() < want.size() && r.finish_reason == "stop" && engine->tokenizer().is_end_of_generation(want[got.size()]))
+      got.push_back(want[got.size()]);
+    EXPECT_EQ(got, want);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, ModelVsLlamaCpp, ::testing::ValuesIn(reference_names()),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& ch : n) if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
+
+}  // namespace
