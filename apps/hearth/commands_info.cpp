@@ -17,7 +17,7 @@ std::string human_bytes(uint64_t b) {
   double v = double(b);
   int u = 0;
   while (v >= 1024 && u < 4) v /= 1024, u++;
-  return fmt::format(u ? "{:.2f} {}" : "{:.0f} {}", v, units[u]);
+  return u ? fmt::format("{:.2f} {}", v, units[u]) : fmt::format("{:.0f} {}", v, units[u]);
 }
 
 // One line per value; long arrays show their first items and their length.

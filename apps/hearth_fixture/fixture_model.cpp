@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
@@ -55,7 +57,7 @@ class FixtureWriter {
   // A [rows][cols] matrix (ggml dims {cols, rows}) of N(0, std^2) values in `type`.
   void matrix(const std::string& name, int64_t cols, int64_t rows, TensorType type, float std) {
     if (cols % tensor_type_info(uint32_t(type))->block_size != 0) type = TensorType::F16;  // as llama.cpp falls back
-    std::vector<float> row(size_t(cols));
+    std::vector<float> row(static_cast<size_t>(cols));
     const size_t row_bytes = tensor_row_bytes(type, uint64_t(cols));
     std::vector<uint8_t> data(row_bytes * size_t(rows));
     for (int64_t r = 0; r < rows; r++) {
@@ -104,6 +106,35 @@ std::vector<float> llama3_rope_factors(int64_t n_rot, float base) {
   return out;
 }
 
+std::string read_text(const std::string& path) {
+  if (path.empty()) return {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(fmt::format("cannot read {}", path));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Appends control tokens (e.g. phi-3's <|end|>, which llama.cpp's phi3 loader looks up) to the vocabulary.
+void append_control_tokens(GgufWriter& w, const std::vector<std::string>& extra) {
+  GgufFile v = GgufFile::from_bytes(w.to_bytes());
+  std::vector<std::string> tokens;
+  for (const auto& t : v.get("tokenizer.ggml.tokens").as_array().items) tokens.push_back(t.as_string());
+  std::vector<float> scores;
+  if (const GgufValue* sc = v.find("tokenizer.ggml.scores"))
+    for (const auto& x : sc->as_array().items) scores.push_back(float(x.as_f64()));
+  std::vector<int32_t> types;
+  for (const auto& x : v.get("tokenizer.ggml.token_type").as_array().items) types.push_back(int32_t(x.as_i64()));
+  for (const auto& t : extra) {
+    tokens.push_back(t);
+    if (!scores.empty()) scores.push_back(0.0f);
+    types.push_back(3);  // control
+  }
+  w.set("tokenizer.ggml.tokens", GgufValue::string_array(tokens));
+  if (!scores.empty()) w.set("tokenizer.ggml.scores", GgufValue::f32_array(scores));
+  w.set("tokenizer.ggml.token_type", GgufValue::i32_array(types));
+}
+
 }  // namespace
 
 void write_fixture(const FixtureSpec& s, const std::string& out_path) {
@@ -129,9 +160,10 @@ void write_fixture(const FixtureSpec& s, const std::string& out_path) {
   if (a == "gemma3") w.set(a + ".attention.sliding_window", GgufValue::u32(512));
 
   if (!s.spm_model.empty()) import_spm_model(s.spm_model, w);
-  else if (!s.hf_tokenizer_json.empty()) import_hf_tokenizer(s.hf_tokenizer_json, s.hf_tokenizer_config, s.pre, w);
+  else if (!s.hf_tokenizer_json.empty()) import_hf_tokenizer(read_text(s.hf_tokenizer_json), read_text(s.hf_tokenizer_config), s.pre, w);
   else throw Error("a fixture needs a vocabulary: --spm-model or --tokenizer-json");
   if (!s.chat_template.empty()) w.set("tokenizer.chat_template", GgufValue::string(s.chat_template));
+  if (!s.extra_control_tokens.empty()) append_control_tokens(w, s.extra_control_tokens);
 
   // The vocabulary size decides the embedding table; read it back from what the importer wrote.
   GgufFile vocab = GgufFile::from_bytes(w.to_bytes());

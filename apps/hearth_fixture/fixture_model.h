@@ -3,6 +3,7 @@
 // llama.cpp's converter lays out that architecture, so llama.cpp loads the same file as a reference.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace hearth::fixture {
 
@@ -21,6 +22,7 @@ struct FixtureSpec {
   std::string spm_model;
   std::string hf_tokenizer_json, hf_tokenizer_config, pre;
   std::string chat_template;         // overrides the vocabulary's template when set
+  std::vector<std::string> extra_control_tokens;  // appended to the vocabulary as control tokens
 };
 
 void write_fixture(const FixtureSpec& spec, const std::string& out_path);

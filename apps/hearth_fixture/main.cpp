@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   app.add_option("--tokenizer-json", s.hf_tokenizer_json, "Hugging Face tokenizer.json");
   app.add_option("--tokenizer-config", s.hf_tokenizer_config, "Hugging Face tokenizer_config.json");
   app.add_option("--pre", s.pre, "tokenizer.ggml.pre for BPE vocabularies (llama-bpe, qwen2, ...)");
+  app.add_option("--control-token", s.extra_control_tokens, "append a control token to the vocabulary (repeatable)");
   app.add_option("-o,--out", out, "output .gguf")->required();
   CLI11_PARSE(app, argc, argv);
   try {

@@ -24,6 +24,9 @@ class ChatTemplate {
 
   // messages: array of {"role": ..., "content": ...} (content may be a string or a list of parts).
   std::string render(const nlohmann::json& messages, const ChatTemplateOptions& options) const;
+  // Same, keeping the key order of dicts (nlohmann::json sorts keys; tojson of tools shows the order).
+  std::string render(const nlohmann::ordered_json& messages, const ChatTemplateOptions& options,
+                     const nlohmann::ordered_json& extra_context) const;
 
  private:
   struct Impl;
@@ -36,7 +39,10 @@ class JinjaTemplate {
   explicit JinjaTemplate(std::string_view source);
   JinjaTemplate(JinjaTemplate&&) noexcept;
   ~JinjaTemplate();
+  // Renders with the context's keys as variables. Throws hearth::Error (with line:column) on a runtime
+  // error, raise_exception(), or when a limit (output size, steps, call depth) is passed.
   std::string render(const nlohmann::json& context) const;
+  std::string render(const nlohmann::ordered_json& context) const;
 
  private:
   struct Impl;

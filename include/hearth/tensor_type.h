@@ -39,6 +39,7 @@ enum class TensorType : uint32_t {
   BF16 = 30,
   TQ1_0 = 34,
   TQ2_0 = 35,
+  MXFP4 = 39,
 };
 
 struct TensorTypeInfo {

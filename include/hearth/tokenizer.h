@@ -40,6 +40,10 @@ class Tokenizer {
   // End-of-generation tokens: eos, eot, eom and template ends like <|im_end|>, <end_of_turn>.
   virtual bool is_end_of_generation(TokenId id) const = 0;
   virtual std::string_view model_name() const = 0;   // "llama", "gpt2", "bert", ...
+  // SPM prepends a space to the text; decode and StreamingDetokenizer drop it from the first piece.
+  virtual bool add_space_prefix() const { return false; }
+  // Byte-level vocabularies and SPM with byte fallback: decode(encode(x)) == x for valid UTF-8.
+  virtual bool is_lossless() const { return false; }
 };
 
 // Turns a token stream into text that never ends inside a UTF-8 sequence: bytes of an incomplete

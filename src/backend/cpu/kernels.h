@@ -70,7 +70,8 @@ void fp16_to_fp32_row(const uint16_t* x, float* y, int64_t n);
 float vec_dot_f16(int64_t n, const uint16_t* a, const uint16_t* b);
 float vec_dot_f32(int64_t n, const float* a, const float* b);
 
-// Which SIMD path was chosen at run time ("avx2", "scalar"); HEARTH_SIMD=scalar forces the fallback.
+// Which SIMD path was chosen at run time ("avx512vnni", "avx2", "scalar"); HEARTH_SIMD=scalar forces the
+// fallback, HEARTH_SIMD=avx2 caps it at AVX2.
 const char* simd_name();
 
 }  // namespace hearth::cpu

@@ -1,0 +1,105 @@
+// Element-wise and normalization ops on f32 rows, following ggml's CPU arithmetic (double accumulation for
+// norms, rope angles by repeated multiplication) so activations track llama.cpp closely.
+#include <cmath>
+#include <string>
+
+#include "backend/cpu/kernels.h"
+#include "hearth/error.h"
+
+namespace hearth::cpu {
+
+void rms_norm(const float* x, const float* weight, float* y, int64_t n, float eps) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  const float mean = static_cast<float>(sum / n);
+  const float scale = 1.0f / std::sqrt(mean + eps);
+  if (weight) {
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] * scale) * weight[i];
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale;
+  }
+}
+
+void layer_norm(const float* x, const float* weight, const float* bias, float* y, int64_t n, float eps) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += x[i];
+  const float mean = static_cast<float>(sum / n);
+  double sum2 = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i] - mean;
+    y[i] = v;
+    sum2 += static_cast<double>(v * v);
+  }
+  const float variance = static_cast<float>(sum2 / n);
+  const float scale = 1.0f / std::sqrt(variance + eps);
+  for (int64_t i = 0; i < n; ++i) {
+    float v = y[i] * scale;
+    if (weight) v *= weight[i];
+    if (bias) v += bias[i];
+    y[i] = v;
+  }
+}
+
+void softmax_inplace(float* x, int64_t n) {
+  if (n <= 0) return;
+  float max = x[0];
+  for (int64_t i = 1; i < n; ++i) max = std::fmax(max, x[i]);
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void silu_mul(const float* gate, const float* up, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+namespace {
+
+inline float gelu_tanh(float x) {
+  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
+  constexpr float kCoefA = 0.044715f;
+  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kCoefA * x * x)));
+}
+
+}  // namespace
+
+void gelu_mul(const float* gate, const float* up, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = gelu_tanh(gate[i]) * up[i];
+}
+
+void gelu(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = gelu_tanh(x[i]);
+}
+
+void add(const float* a, const float* b, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+void rope(float* x, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base, float freq_scale,
+          const float* freq_factors, int mode) {
+  if (n_rot > head_dim || n_rot % 2 != 0) {
+    throw Error("rope: rotary dimension " + std::to_string(n_rot) + " must be even and at most the head size " +
+                std::to_string(head_dim));
+  }
+  if (mode != 0 && mode != 2) throw Error("rope: unknown mode " + std::to_string(mode) + " (0 normal, 2 neox)");
+  const float theta_scale = std::pow(freq_base, -2.0f / static_cast<float>(n_rot));
+  float theta_base = static_cast<float>(pos);
+  const int64_t half = n_rot / 2;
+  for (int64_t i0 = 0; i0 < n_rot; i0 += 2) {
+    const float ff = freq_factors ? freq_factors[i0 / 2] : 1.0f;
+    const float theta = freq_scale * (theta_base / ff);
+    const float c = std::cos(theta), s = std::sin(theta);
+    theta_base *= theta_scale;
+    const int64_t a = mode == 0 ? i0 : i0 / 2;
+    const int64_t b = mode == 0 ? i0 + 1 : i0 / 2 + half;
+    const float x0 = x[a], x1 = x[b];
+    x[a] = x0 * c - x1 * s;
+    x[b] = x0 * s + x1 * c;
+  }
+}
+
+}  // namespace hearth::cpu
