@@ -11,18 +11,18 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev libcpp-httplib-dev libtomlplusplus-dev   # prompt registry: storage, HTTP, config
   clang-14 libclang-rt-14-dev            # libFuzzer + sanitizer runtimes
   sentencepiece                          # spm_encode: a second tokenizer reference
   nodejs npm                             # reference tools (llama.cpp via node-llama-cpp, HF tokenizers/jinja)
   python3
 )
 missing=()
-for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-# Node may come from elsewhere on developer machines; only install Debian's when there is none.
-if command -v node >/dev/null && command -v npm >/dev/null; then
-  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
-fi
-missing=($(printf '%s\n' "${missing[@]}" | sed '/^$/d'))
+for p in "${packages[@]}"; do
+  # Node may come from elsewhere on developer machines; only install Debian's when there is none.
+  if [ "$p" = nodejs ] || [ "$p" = npm ]; then command -v "$p" >/dev/null && continue; fi
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq

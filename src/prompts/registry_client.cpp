@@ -47,6 +47,7 @@ RegistryClient::RegistryClient(const std::string& url, std::string token, std::c
   client_->set_read_timeout(seconds.count(), micros.count());
   client_->set_write_timeout(seconds.count(), micros.count());
   client_->set_keep_alive(true);
+  client_->set_tcp_nodelay(true);
 }
 
 RegistryClient::~RegistryClient() = default;

@@ -148,6 +148,9 @@ void RegistryServer::add_routes() {
   using httplib::Response;
   httplib::Server& s = *server_;
   s.set_payload_max_length(options_.max_body_bytes);
+  s.set_tcp_nodelay(true);  // small JSON answers: don't wait on Nagle + delayed ACK
+  s.set_keep_alive_max_count(1000);
+  s.set_keep_alive_timeout(2);  // idle connections; also bounds how long stop() waits for them
   s.set_read_timeout(10, 0);
   s.set_write_timeout(10, 0);
 

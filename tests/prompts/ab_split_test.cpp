@@ -18,6 +18,7 @@ TEST_F(RegistryFixture, SplitFollowsWeightsAndIsStablePerCaller) {
 
   httplib::Client client("127.0.0.1", port_);
   client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);
   httplib::Headers auth = {{"Authorization", "Bearer " + kReaderToken}};
   constexpr int kCallers = 10'000;
   std::vector<int64_t> chosen(kCallers);
