@@ -185,7 +185,6 @@ void Transformer::attention(int64_t il, const BatchToken* batch, int64_t n, KvCa
   if (int64_t(scores_.size()) < n_threads * n_ctx) {
     scores_.resize(size_t(n_threads * n_ctx));
     q16_.resize(size_t(n_threads * hd));
-    vrow_.resize(size_t(n_threads * hdv));
   }
   const bool f16 = cache.type() == KvType::F16;
   const float scale = c_.prescale_q ? 1.0f : (c_.attn_scale > 0 ? c_.attn_scale : 1.0f / std::sqrt(float(hd)));
@@ -196,7 +195,6 @@ void Transformer::attention(int64_t il, const BatchToken* batch, int64_t n, KvCa
   pool_.run([&](int ith, int nth) {
     float* scores = &scores_[size_t(ith * n_ctx)];
     uint16_t* q16 = &q16_[size_t(ith * hd)];
-    float* vrow = &vrow_[size_t(ith * hdv)];
     for (int64_t task = ith; task < tasks; task += nth) {
       const int64_t t = task / c_.n_head, h = task % c_.n_head, hk = h / group;
       const BatchToken& b = batch[t];
@@ -227,8 +225,7 @@ void Transformer::attention(int64_t il, const BatchToken* batch, int64_t n, KvCa
         float w = scores[p] * inv;
         if (f16) {
           w = cpu::fp16_to_fp32(cpu::fp32_to_fp16(w));
-          cpu::fp16_to_fp32_row(static_cast<const uint16_t*>(cache.v_row(il, b.seq, p)) + hk * hdv, vrow, hdv);
-          for (int64_t d = 0; d < hdv; d++) out[d] += w * vrow[d];
+          cpu::vec_mad_f16(hdv, out, static_cast<const uint16_t*>(cache.v_row(il, b.seq, p)) + hk * hdv, w);
         } else {
           const float* v = static_cast<const float*>(cache.v_row(il, b.seq, p)) + hk * hdv;
           for (int64_t d = 0; d < hdv; d++) out[d] += w * v[d];

@@ -47,7 +47,6 @@ class Transformer {
   std::vector<float> x_, xn_, q_, k_, v_, qkv_, attn_, ffn_a_, ffn_b_, tmp_;
   std::vector<float> scores_;      // per worker: n_ctx-sized score rows
   std::vector<uint16_t> q16_;      // per worker: a query head rounded to f16
-  std::vector<float> vrow_;        // per worker: a V row as f32
 };
 
 }  // namespace hearth

@@ -68,6 +68,8 @@ void fp32_to_fp16_row(const float* x, uint16_t* y, int64_t n);
 void fp16_to_fp32_row(const uint16_t* x, float* y, int64_t n);
 // dot of two f16 rows accumulated in f32 (attention with an f16 KV cache).
 float vec_dot_f16(int64_t n, const uint16_t* a, const uint16_t* b);
+// y += a * x with x in f16 (attention's weighted sum of values over an f16 KV cache).
+void vec_mad_f16(int64_t n, float* y, const uint16_t* x, float a);
 float vec_dot_f32(int64_t n, const float* a, const float* b);
 
 // Which SIMD path was chosen at run time ("avx512vnni", "avx2", "scalar"); HEARTH_SIMD=scalar forces the

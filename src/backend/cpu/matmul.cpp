@@ -3,9 +3,6 @@
 // tile_cols tokens), so in decode every weight byte is streamed exactly once and in prefill each loaded
 // weight block is reused for several tokens.
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <atomic>
 #include <string>
 
@@ -102,8 +99,6 @@ void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x
     std::atomic<int64_t> next_row{0};
   } job{&k, static_cast<const uint8_t*>(w.data), row_bytes(w.type, w.cols), w.rows, w.cols, n_tokens, xq, x_row,
         y, y_stride};
-  static const bool dbg_check = std::getenv("HEARTH_CHECK") != nullptr;
-  struct DbgRun { ~DbgRun() {} };
 
   // Threads take row chunks from a shared counter rather than fixed ranges: on a busy machine a thread
   // that loses its core for a while delays one chunk, not half the matrix.
@@ -127,19 +122,6 @@ void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x
       }
     }
   });
-  if (dbg_check && &table != &scalar_kernels()) {
-    const TypeKernels& sk = type_kernels(scalar_kernels(), w.type);
-    for (int64_t t = 0; t < n_tokens; ++t) for (int64_t r = 0; r < w.rows; ++r) {
-      const float s = sk.vec_dot(w.cols, job.w + r * job.w_row, xq + t * x_row);
-      const float v = y[t * y_stride + r];
-      if (std::fabs(s - v) > 1e-3f * (std::fabs(s) + 1e-2f)) {
-        std::fprintf(stderr, "MISMATCH type %s rows %ld cols %ld ntok %ld t %ld r %ld scalar %g simd %g\n", cpu_type_name(w.type), (long)w.rows, (long)w.cols, (long)n_tokens, (long)t, (long)r, s, v);
-        FILE* f = std::fopen("/tmp/dbg/mm_w.bin", "wb"); std::fwrite(job.w + r * job.w_row, 1, job.w_row, f); std::fclose(f);
-        f = std::fopen("/tmp/dbg/mm_x.bin", "wb"); std::fwrite(xq + t * x_row, 1, x_row, f); std::fclose(f);
-        std::abort();
-      }
-    }
-  }
 }
 
 }  // namespace hearth::cpu

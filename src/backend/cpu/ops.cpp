@@ -2,6 +2,7 @@
 // norms, rope angles by repeated multiplication) so activations track llama.cpp closely.
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "backend/cpu/kernels.h"
 #include "hearth/error.h"
@@ -65,14 +66,35 @@ inline float gelu_tanh(float x) {
   return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kCoefA * x * x)));
 }
 
+// ggml's CPU GELU looks the result up by the input's f16 bit pattern (65536 entries, built once), so hearth
+// does the same to track llama.cpp activations: the f16 rounding of input and output is ~0.05%, per layer.
+const uint16_t* gelu_table() {
+  static const std::vector<uint16_t> table = [] {
+    std::vector<uint16_t> t(1 << 16);
+    for (uint32_t i = 0; i < t.size(); ++i) {
+      t[i] = fp32_to_fp16(gelu_tanh(fp16_to_fp32(static_cast<uint16_t>(i))));
+    }
+    return t;
+  }();
+  return table.data();
+}
+
+inline float gelu_lookup(const uint16_t* table, float x) {
+  if (x <= -10.0f) return 0.0f;
+  if (x >= 10.0f) return x;
+  return fp16_to_fp32(table[fp32_to_fp16(x)]);
+}
+
 }  // namespace
 
 void gelu_mul(const float* gate, const float* up, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = gelu_tanh(gate[i]) * up[i];
+  const uint16_t* table = gelu_table();
+  for (int64_t i = 0; i < n; ++i) y[i] = gelu_lookup(table, gate[i]) * up[i];
 }
 
 void gelu(const float* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = gelu_tanh(x[i]);
+  const uint16_t* table = gelu_table();
+  for (int64_t i = 0; i < n; ++i) y[i] = gelu_lookup(table, x[i]);
 }
 
 void add(const float* a, const float* b, float* y, int64_t n) {

@@ -144,6 +144,9 @@ struct K4Kernel {
     __m256 acc[R][C];
     for (int r = 0; r < R; ++r)
       for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
+    __m128 acc_m[R][C];
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < C; ++c) acc_m[r][c] = _mm_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const int64_t nb = n / kQK_K;
     for (int64_t i = 0; i < nb; ++i) {
@@ -158,13 +161,11 @@ struct K4Kernel {
         const __m128i mins = _mm256_extracti128_si256(sm, 1);
         const float dmin = half_to_float(wb.dmin);
         for (int c = 0; c < C; ++c) {
-          // Σ_j min_j * (bsums[2j] + bsums[2j+1]), applied in float with dmin.
+          // Σ_j min_j * (bsums[2j] + bsums[2j+1]) into its own 4-lane accumulator, as llama.cpp does.
           const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[c]->bsums));
           const __m128i pair = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
           const __m128i pm = _mm_madd_epi16(mins, pair);
-          const __m256 mterm = _mm256_castps128_ps256(_mm_cvtepi32_ps(pm));
-          acc[r][c] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * xb[c]->d),
-                                       _mm256_insertf128_ps(mterm, _mm_setzero_ps(), 1), acc[r][c]);
+          acc_m[r][c] = _mm_fmadd_ps(_mm_set1_ps(-xb[c]->d * dmin), _mm_cvtepi32_ps(pm), acc_m[r][c]);
           sumi[r][c] = _mm256_setzero_si256();
         }
       }
@@ -196,12 +197,12 @@ struct K4Kernel {
       for (int r = 0; r < R; ++r) {
         const float d = half_to_float(reinterpret_cast<const Block*>(w + r * ws)[i].d);
         for (int c = 0; c < C; ++c) {
-          acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb[c]->d), _mm256_cvtepi32_ps(sumi[r][c]), acc[r][c]);
+          acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(xb[c]->d * d), _mm256_cvtepi32_ps(sumi[r][c]), acc[r][c]);
         }
       }
     }
     for (int c = 0; c < C; ++c)
-      for (int r = 0; r < R; ++r) y[c * ys + r] = hsum(acc[r][c]);
+      for (int r = 0; r < R; ++r) y[c * ys + r] = hsum(acc[r][c]) + hsum(acc_m[r][c]);
   }
 };
 
@@ -358,27 +359,20 @@ inline __m256i pack_i32_to_i8(__m256i a, __m256i b, __m256i c, __m256i d) {
   return _mm256_permutevar8x32_epi32(abcd, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-// roundf (half away from zero), exactly: truncate, then step away from zero if the dropped part >= 0.5.
-inline __m256 round_half_away(__m256 t) {
-  const __m256 sign = _mm256_set1_ps(-0.0f);
-  const __m256 rt = _mm256_round_ps(t, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-  const __m256 frac = _mm256_andnot_ps(sign, _mm256_sub_ps(t, rt));
-  const __m256 step = _mm256_or_ps(_mm256_and_ps(t, sign), _mm256_set1_ps(1.0f));
-  return _mm256_add_ps(rt, _mm256_and_ps(_mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ), step));
-}
-
-// Same semantics as quantize_row_q8_0_ref (d = amax / 127, q = roundf(x / d)).
+// Same semantics as the scalar table's activation quantizer and llama.cpp's x86 one (d = amax / 127,
+// q = round-half-even(x * (127 / amax))).
 void quantize_q8_0(const float* src, void* dst, int64_t n) {
   BlockQ8_0* y = static_cast<BlockQ8_0*>(dst);
   for (int64_t i = 0; i < n / 32; ++i, src += 32) {
     const float amax = max_abs(src, 32);
-    const float d = amax / 127;
-    const float id = d ? 1.0f / d : 0.0f;
+    const float d = amax / 127.f;
+    const float id = amax != 0.0f ? 127.f / amax : 0.0f;
     y[i].d = detail::float_to_half(d);
     const __m256 idv = _mm256_set1_ps(id);
     __m256i q[4];
     for (int k = 0; k < 4; ++k) {
-      q[k] = _mm256_cvtps_epi32(round_half_away(_mm256_mul_ps(_mm256_loadu_ps(src + 8 * k), idv)));
+      q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(src + 8 * k), idv),
+                                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     }
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[i].qs), pack_i32_to_i8(q[0], q[1], q[2], q[3]));
   }

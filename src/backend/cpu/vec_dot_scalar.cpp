@@ -1,5 +1,8 @@
 // Scalar reference dot products: plain C++ that mirrors each block layout, used as the fallback table and
 // as the reference the SIMD kernels are tested against. Integer sums are exact, as in ggml.
+#include <algorithm>
+#include <cmath>
+
 #include "backend/cpu/fp16.h"
 #include "backend/cpu/kernel_table.h"
 #include "backend/cpu/quant_blocks.h"
@@ -118,8 +121,19 @@ float dot_q6_k(int64_t n, const void* w, const void* x) {
   return sum;
 }
 
+// Activations are quantized as llama.cpp's x86 build does (its quantize_row_q8_0 and the repacked-weight
+// quantize_mat_q8_0): id = 127 / amax rather than 1 / d, and ties to even. The reference quantizer's
+// 1 / d and roundf differ in the last bit often enough to flip a quant, which random-weight models amplify.
 void quantize_q8_0(const float* src, void* dst, int64_t n) {
-  quantize_row_q8_0_ref(src, static_cast<BlockQ8_0*>(dst), n);
+  BlockQ8_0* y = static_cast<BlockQ8_0*>(dst);
+  for (int64_t i = 0; i < n / kQK8_0; ++i, src += kQK8_0) {
+    float amax = 0;
+    for (int j = 0; j < kQK8_0; ++j) amax = std::max(amax, std::fabs(src[j]));
+    const float d = amax / 127.f;
+    const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+    y[i].d = detail::float_to_half(d);
+    for (int j = 0; j < kQK8_0; ++j) y[i].qs[j] = static_cast<int8_t>(std::nearbyint(src[j] * id));
+  }
 }
 void quantize_q8_k(const float* src, void* dst, int64_t n) {
   quantize_row_q8_k_ref(src, static_cast<BlockQ8_K*>(dst), n);

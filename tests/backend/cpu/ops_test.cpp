@@ -70,13 +70,37 @@ TEST(Ops, ActivationsMatchFloat64) {
   for (int64_t i = 0; i < n; ++i) {
     const double x = g[i];
     const double silu = x / (1 + std::exp(-x)) * u[i];
-    const double ge = 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
     ASSERT_NEAR(y[i], silu, 1e-6 * (std::fabs(silu) + 1e-3));
-    // 1 + tanh(..) cancels in float for negative x: absolute error ~ eps * |x| / 2.
-    const double cancel = 1e-7 * std::fabs(x);
-    ASSERT_NEAR(z[i], ge * u[i], 1e-6 * std::fabs(ge * u[i]) + cancel * std::fabs(u[i]) + 1e-12);
-    ASSERT_NEAR(a[i], ge, 1e-6 * std::fabs(ge) + cancel + 1e-12);
+    // ggml's GELU: input rounded to f16, tanh-GELU looked up and rounded to f16 (0 below -10, x above 10).
+    double ge;
+    if (x <= -10) {
+      ge = 0;
+    } else if (x >= 10) {
+      ge = x;
+    } else {
+      const double xh = test::half_value(fp32_to_fp16(g[i]));
+      const double exact = 0.5 * xh * (1 + std::tanh(std::sqrt(2 / M_PI) * (xh + 0.044715 * xh * xh * xh)));
+      // The table entry is the f16 nearest to a float evaluation: within one f16 ulp of the exact value,
+      // plus the float cancellation of 1 + tanh(..) for negative x (~ eps * |x| / 2).
+      const double ulp = std::max(std::ldexp(1.0, -24), std::ldexp(std::fabs(exact), -10));
+      ASSERT_NEAR(a[i], exact, ulp + 1e-7 * std::fabs(xh)) << "x=" << x;
+      ASSERT_EQ(a[i], static_cast<float>(test::half_value(fp32_to_fp16(a[i])))) << "not an f16 value, x=" << x;
+      ge = a[i];
+    }
+    ASSERT_EQ(z[i], static_cast<float>(ge) * u[i]) << "x=" << x;
+    if (x <= -10 || x >= 10) {
+      ASSERT_EQ(a[i], static_cast<float>(ge));
+    }
   }
+  // The clamp edges, and one table entry worked by hand: gelu_tanh(1) = 0.841192 -> f16 0x3abb.
+  const float edges[] = {-10.5f, -10.0f, 10.0f, 12.5f, 1.0f};
+  float out[5];
+  gelu(edges, out, 5);
+  EXPECT_EQ(out[0], 0.0f);
+  EXPECT_EQ(out[1], 0.0f);
+  EXPECT_EQ(out[2], 10.0f);
+  EXPECT_EQ(out[3], 12.5f);
+  EXPECT_EQ(fp32_to_fp16(out[4]), 0x3abb);
   std::vector<float> s(n);
   add(g.data(), u.data(), s.data(), n);
   for (int64_t i = 0; i < n; ++i) ASSERT_EQ(s[i], g[i] + u[i]);
