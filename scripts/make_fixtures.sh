@@ -37,6 +37,8 @@ fixture qwen2-bpe-q4_0   --arch qwen2 $(hf qwen3) --pre qwen2 --weights Q4_0 --q
 fixture qwen3-bpe-q5_k_m --arch qwen3 $(hf qwen3) --pre qwen2 --weights Q5_K_M --tied --rope-base 1000000 --seed 41 --heads 4 --kv-heads 2
 # gemma 3: GeGLU, post-norms, q/k norms, sliding window, scaled embeddings, 262k vocabulary (small width).
 fixture gemma3-spm-q8_0  --arch gemma3 $(hf gemma3) --weights Q8_0 --tied --embd 128 --heads 2 --kv-heads 1 --ff 256 --rope-base 1000000 --seed 51
+# gemma 2: attention and final logit soft-capping, alternating sliding window.
+fixture gemma2-spm-f16 --arch gemma2 $(hf gemma3) --weights F16 --tied --embd 256 --heads 2 --kv-heads 1 --ff 512 --seed 71
 # phi3: fused qkv and gate/up, F32.
 fixture phi3-spm-f32     --arch phi3 --spm-model "$spm" --weights F32 --embd 128 --heads 2 --kv-heads 2 --ff 256 --seed 61 \
   --control-token '<|endoftext|>' --control-token '<|assistant|>' --control-token '<|system|>' \

@@ -150,14 +150,18 @@ void write_fixture(const FixtureSpec& s, const std::string& out_path) {
   w.set(a + ".feed_forward_length", GgufValue::u32(uint32_t(s.n_ff)));
   w.set(a + ".attention.head_count", GgufValue::u32(uint32_t(s.n_head)));
   w.set(a + ".attention.head_count_kv", GgufValue::u32(uint32_t(s.n_head_kv)));
-  w.set(a + ".attention.layer_norm_rms_epsilon", GgufValue::f32(a == "gemma3" ? 1e-6f : 1e-5f));
+  w.set(a + ".attention.layer_norm_rms_epsilon", GgufValue::f32(a.rfind("gemma", 0) == 0 ? 1e-6f : 1e-5f));
   w.set(a + ".rope.freq_base", GgufValue::f32(s.rope_base));
-  if (hd * s.n_head != s.n_embd || a == "gemma3" || a == "qwen3") {
+  if (hd * s.n_head != s.n_embd || a.rfind("gemma", 0) == 0 || a == "qwen3") {
     w.set(a + ".attention.key_length", GgufValue::u32(uint32_t(hd)));
     w.set(a + ".attention.value_length", GgufValue::u32(uint32_t(hd)));
   }
   w.set(a + ".rope.dimension_count", GgufValue::u32(uint32_t(hd)));
-  if (a == "gemma3") w.set(a + ".attention.sliding_window", GgufValue::u32(512));
+  if (a == "gemma3" || a == "gemma2") w.set(a + ".attention.sliding_window", GgufValue::u32(512));
+  if (a == "gemma2") {
+    w.set(a + ".attn_logit_softcapping", GgufValue::f32(50.0f));
+    w.set(a + ".final_logit_softcapping", GgufValue::f32(30.0f));
+  }
 
   if (!s.spm_model.empty()) import_spm_model(s.spm_model, w);
   else if (!s.hf_tokenizer_json.empty()) import_hf_tokenizer(read_text(s.hf_tokenizer_json), read_text(s.hf_tokenizer_config), s.pre, w);
@@ -171,7 +175,7 @@ void write_fixture(const FixtureSpec& s, const std::string& out_path) {
 
   const TypePlan plan = plan_for(s.weights);
   FixtureWriter f(w, s.seed);
-  const float emb_std = a == "gemma3" ? 0.05f : 1.0f;
+  const float emb_std = a.rfind("gemma", 0) == 0 ? 0.05f : 1.0f;
   const int64_t q = s.n_head * hd, kv = s.n_head_kv * hd;
   // Embeddings follow the base type (llama.cpp's mixes keep token_embd at the base type).
   f.matrix("token_embd.weight", s.n_embd, n_vocab, plan.base, emb_std);
@@ -203,7 +207,7 @@ void write_fixture(const FixtureSpec& s, const std::string& out_path) {
       f.vector(b + "attn_k_norm.weight", hd, 1.0f, 0.1f);
     }
     f.matrix(b + "attn_output.weight", q, s.n_embd, plan.base, 1.0f / std::sqrt(float(q)));
-    if (a == "gemma3") {
+    if (a == "gemma3" || a == "gemma2") {
       f.vector(b + "post_attention_norm.weight", s.n_embd, 1.0f, 0.1f);
       f.vector(b + "post_ffw_norm.weight", s.n_embd, 1.0f, 0.1f);
     }

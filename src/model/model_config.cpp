@@ -76,7 +76,7 @@ ModelConfig ModelConfig::from_gguf(const GgufFile& f) {
   if (c.arch == "qwen2" || c.arch == "qwen3" || c.arch == "phi3" || c.arch.rfind("gemma", 0) == 0)
     c.rope_mode = RopeMode::Neox;
   if (c.arch == "qwen3") c.qk_norm = true;
-  if (c.arch == "gemma3" || c.arch == "phi3") c.prescale_q = true;
+  if (c.arch == "gemma2" || c.arch == "gemma3" || c.arch == "phi3") c.prescale_q = true;
   if (c.arch == "phi3") {
     c.fused_qkv = true;
     c.fused_gate_up = true;
