@@ -31,7 +31,9 @@ fi
 
 # Reference tools from npm (pinned by package-lock.json).
 if [ ! -d tools/reference/node_modules/node-llama-cpp ]; then
-  (cd tools/reference && npm ci --no-audit --no-fund --loglevel=error)
+  # npm install, not npm ci: npm leaves other platforms' optional llama.cpp builds out of the lock file,
+  # which makes npm ci refuse it.
+  (cd tools/reference && npm install --no-audit --no-fund --loglevel=error)
 fi
 
 cmake --preset release >/dev/null
