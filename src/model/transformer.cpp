@@ -41,6 +41,37 @@ void Transformer::add_bias(float* y, const std::vector<float>& b, int64_t n, int
 
 void Transformer::forward(const BatchToken* batch, int64_t n, KvCache& cache, float* logits_out) {
   if (n <= 0) return;
+  run_layers(batch, n, cache);
+  const int64_t E = c_.n_embd;
+
+  // Final norm and logits, only for the rows that want them.
+  int64_t n_out = 0;
+  for (int64_t t = 0; t < n; t++) {
+    if (!batch[t].logits) continue;
+    cpu::rms_norm(&x_[size_t(t * E)], w_.output_norm.data(), &xn_[size_t(n_out * E)], E, c_.norm_eps);
+    n_out++;
+  }
+  if (n_out == 0) return;
+  matmul(w_.output, xn_.data(), n_out, logits_out, c_.n_vocab);
+  if (c_.final_logit_softcap > 0) {
+    const float cap = c_.final_logit_softcap;
+    for (int64_t i = 0; i < n_out * c_.n_vocab; i++) logits_out[i] = std::tanh(logits_out[i] / cap) * cap;
+  }
+}
+
+void Transformer::forward_hidden(const BatchToken* batch, int64_t n, KvCache& cache, float* hidden_out) {
+  if (n <= 0) return;
+  run_layers(batch, n, cache);
+  const int64_t E = c_.n_embd;
+  int64_t n_out = 0;
+  for (int64_t t = 0; t < n; t++) {
+    if (!batch[t].logits) continue;
+    cpu::rms_norm(&x_[size_t(t * E)], w_.output_norm.data(), hidden_out + n_out * E, E, c_.norm_eps);
+    n_out++;
+  }
+}
+
+void Transformer::run_layers(const BatchToken* batch, int64_t n, KvCache& cache) {
   if (n > max_batch_) throw Error(fmt::format("batch of {} tokens exceeds the maximum {}", n, max_batch_));
   for (int64_t t = 0; t < n; t++) {
     const BatchToken& b = batch[t];
@@ -156,20 +187,6 @@ void Transformer::forward(const BatchToken* batch, int64_t n, KvCache& cache, fl
       float* x = &x_[size_t(t * E)];
       cpu::add(x, o, x, E);
     });
-  }
-
-  // Final norm and logits, only for the rows that want them.
-  int64_t n_out = 0;
-  for (int64_t t = 0; t < n; t++) {
-    if (!batch[t].logits) continue;
-    cpu::rms_norm(&x_[size_t(t * E)], w_.output_norm.data(), &xn_[size_t(n_out * E)], E, c_.norm_eps);
-    n_out++;
-  }
-  if (n_out == 0) return;
-  matmul(w_.output, xn_.data(), n_out, logits_out, c_.n_vocab);
-  if (c_.final_logit_softcap > 0) {
-    const float cap = c_.final_logit_softcap;
-    for (int64_t i = 0; i < n_out * c_.n_vocab; i++) logits_out[i] = std::tanh(logits_out[i] / cap) * cap;
   }
 }
 

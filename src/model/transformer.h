@@ -32,8 +32,13 @@ class Transformer {
   // Writes n_vocab logits per token with logits=true, in batch order, to logits_out.
   // Positions must be written in order per sequence: pos p attends to cached positions [0, p].
   void forward(const BatchToken* batch, int64_t n, KvCache& cache, float* logits_out);
+  // Same pass, but writes the final-norm hidden state (n_embd floats) of each row with logits=true instead
+  // of its logits: the embedding of a decoder model (last-token pooling reads the last row).
+  void forward_hidden(const BatchToken* batch, int64_t n, KvCache& cache, float* hidden_out);
 
  private:
+  // Everything up to the final norm: leaves the residual stream of every batch row in x_.
+  void run_layers(const BatchToken* batch, int64_t n, KvCache& cache);
   void attention(int64_t il, const BatchToken* batch, int64_t n, KvCache& cache);
   void matmul(const cpu::WeightMatrix& w, const float* x, int64_t n, float* y, int64_t y_stride);
   void add_bias(float* y, const std::vector<float>& b, int64_t n, int64_t rows, int64_t stride);
