@@ -1,13 +1,12 @@
 #pragma once
-// The registry's REST API under /v1/prompts, over cpp-httplib's thread-pool server. Every request carries
-// a bearer token; reads need read rights, changes need write rights.
+// The registry as a server of its own: RegistryApi (/v1/prompts) over cpp-httplib's thread-pool server.
+// The gateway mounts the same RegistryApi on its own listener.
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <thread>
 
-#include "gateway/token_auth.h"
-#include "prompts/prompt_store.h"
+#include "prompts/registry_api.h"
 
 namespace httplib {
 class Server;
@@ -36,8 +35,7 @@ class RegistryServer {
  private:
   void add_routes();
 
-  PromptStore& store_;
-  gateway::TokenAuth auth_;
+  RegistryApi api_;
   RegistryServerOptions options_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
