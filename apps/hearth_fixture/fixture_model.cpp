@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "backend/cpu/kernels.h"
 #include "hearth/error.h"
@@ -135,9 +136,90 @@ void append_control_tokens(GgufWriter& w, const std::vector<std::string>& extra)
   w.set("tokenizer.ggml.token_type", GgufValue::i32_array(types));
 }
 
+// llama.cpp's numbering of {arch}.pooling_type.
+uint32_t pooling_code(const std::string& p) {
+  if (p == "none") return 0;
+  if (p == "mean") return 1;
+  if (p == "cls") return 2;
+  if (p == "last") return 3;
+  throw Error(fmt::format("unknown pooling '{}' (mean, cls, last, none)", p));
+}
+
+// A WordPiece vocabulary: BERT's vocab.txt (one token a line) or a JSON array of tokens in id order.
+std::vector<std::string> read_wordpiece_vocab(const std::string& path) {
+  const std::string text = read_text(path);
+  if (!text.empty() && text[0] == '[') {
+    try {
+      return nlohmann::json::parse(text).get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(fmt::format("{}: not a JSON array of tokens ({})", path, e.what()));
+    }
+  }
+  std::vector<std::string> tokens;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    tokens.push_back(line);
+  }
+  return tokens;
+}
+
+// BERT as llama.cpp's converter writes it (arch "bert"): learned positions, segment embeddings, LayerNorm
+// with biases, biased projections, GELU feed-forward, post-norm residual blocks.
+void write_bert_fixture(const FixtureSpec& s, const std::string& out_path) {
+  if (s.wordpiece_vocab.empty()) throw Error("a bert fixture needs --wordpiece-vocab");
+  GgufWriter w;
+  const std::string a = "bert";
+  w.set("general.architecture", GgufValue::string(a));
+  w.set("general.name", GgufValue::string(s.name));
+  w.set("general.file_type", GgufValue::u32(0));
+  w.set(a + ".context_length", GgufValue::u32(uint32_t(s.n_ctx)));
+  w.set(a + ".embedding_length", GgufValue::u32(uint32_t(s.n_embd)));
+  w.set(a + ".feed_forward_length", GgufValue::u32(uint32_t(s.n_ff)));
+  w.set(a + ".block_count", GgufValue::u32(uint32_t(s.n_layer)));
+  w.set(a + ".attention.head_count", GgufValue::u32(uint32_t(s.n_head)));
+  w.set(a + ".attention.layer_norm_epsilon", GgufValue::f32(1e-12f));
+  w.set(a + ".attention.causal", GgufValue::boolean(false));
+  if (!s.pooling.empty()) w.set(a + ".pooling_type", GgufValue::u32(pooling_code(s.pooling)));
+  w.set("tokenizer.ggml.token_type_count", GgufValue::u32(2));
+  import_wordpiece_vocab(read_wordpiece_vocab(s.wordpiece_vocab), w);
+  GgufFile vocab = GgufFile::from_bytes(w.to_bytes());
+  const int64_t n_vocab = int64_t(vocab.get("tokenizer.ggml.tokens").as_array().items.size());
+
+  const TypePlan plan = plan_for(s.weights);
+  FixtureWriter f(w, s.seed);
+  const int64_t E = s.n_embd, F = s.n_ff;
+  const float in_std = 1.0f / std::sqrt(float(E));
+  f.matrix("token_embd.weight", E, n_vocab, plan.base, 1.0f);
+  // The converter keeps positions and segments in f32 (llama.cpp never quantizes them).
+  f.matrix("token_types.weight", E, 2, TensorType::F32, 0.5f);
+  f.matrix("position_embd.weight", E, s.n_ctx, TensorType::F32, 0.5f);
+  f.vector("token_embd_norm.weight", E, 1.0f, 0.1f);
+  f.vector("token_embd_norm.bias", E, 0.0f, 0.1f);
+  for (int64_t il = 0; il < s.n_layer; il++) {
+    const std::string b = fmt::format("blk.{}.", il);
+    for (const char* p : {"attn_q", "attn_k", "attn_v"}) {
+      f.matrix(b + p + ".weight", E, E, std::string(p) == "attn_v" ? plan.sensitive : plan.base, in_std);
+      f.vector(b + p + ".bias", E, 0.0f, 0.1f);
+    }
+    f.matrix(b + "attn_output.weight", E, E, plan.base, in_std);
+    f.vector(b + "attn_output.bias", E, 0.0f, 0.1f);
+    f.vector(b + "attn_output_norm.weight", E, 1.0f, 0.1f);
+    f.vector(b + "attn_output_norm.bias", E, 0.0f, 0.1f);
+    f.matrix(b + "ffn_up.weight", E, F, plan.base, in_std);
+    f.vector(b + "ffn_up.bias", F, 0.0f, 0.1f);
+    f.matrix(b + "ffn_down.weight", F, E, plan.sensitive, 1.0f / std::sqrt(float(F)));
+    f.vector(b + "ffn_down.bias", E, 0.0f, 0.1f);
+    f.vector(b + "layer_output_norm.weight", E, 1.0f, 0.1f);
+    f.vector(b + "layer_output_norm.bias", E, 0.0f, 0.1f);
+  }
+  w.write(out_path);
+}
+
 }  // namespace
 
 void write_fixture(const FixtureSpec& s, const std::string& out_path) {
+  if (s.arch == "bert") return write_bert_fixture(s, out_path);
   GgufWriter w;
   const std::string& a = s.arch;
   const int64_t hd = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head;
@@ -168,6 +250,8 @@ void write_fixture(const FixtureSpec& s, const std::string& out_path) {
   else throw Error("a fixture needs a vocabulary: --spm-model or --tokenizer-json");
   if (!s.chat_template.empty()) w.set("tokenizer.chat_template", GgufValue::string(s.chat_template));
   if (!s.extra_control_tokens.empty()) append_control_tokens(w, s.extra_control_tokens);
+  if (s.add_eos) w.set("tokenizer.ggml.add_eos_token", GgufValue::boolean(true));
+  if (!s.pooling.empty()) w.set(a + ".pooling_type", GgufValue::u32(pooling_code(s.pooling)));
 
   // The vocabulary size decides the embedding table; read it back from what the importer wrote.
   GgufFile vocab = GgufFile::from_bytes(w.to_bytes());

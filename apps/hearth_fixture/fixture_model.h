@@ -8,7 +8,7 @@
 namespace hearth::fixture {
 
 struct FixtureSpec {
-  std::string arch = "llama";        // llama, qwen2, qwen3, gemma3, phi3
+  std::string arch = "llama";        // llama, qwen2, qwen3, gemma3, phi3, bert
   std::string name = "hearth fixture";
   int64_t n_embd = 256, n_layer = 2, n_head = 4, n_head_kv = 2, n_ff = 512, n_ctx = 4096;
   int64_t head_dim = 0;              // 0: n_embd / n_head
@@ -21,6 +21,9 @@ struct FixtureSpec {
   // Vocabulary source: a SentencePiece .model, or a tokenizer.json (+ tokenizer_config.json) and a pre name.
   std::string spm_model;
   std::string hf_tokenizer_json, hf_tokenizer_config, pre;
+  std::string wordpiece_vocab;       // BERT: vocab.txt, or a JSON array of tokens in id order
+  std::string pooling;               // written as {arch}.pooling_type: mean, cls, last, none; empty = not written
+  bool add_eos = false;              // tokenizer.ggml.add_eos_token = true (Qwen3-Embedding appends <|endoftext|>)
   std::string chat_template;         // overrides the vocabulary's template when set
   std::vector<std::string> extra_control_tokens;  // appended to the vocabulary as control tokens
 };

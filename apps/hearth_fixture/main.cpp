@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   hearth::fixture::FixtureSpec s;
   std::string out;
   CLI::App app{"hearth-fixture: write a GGUF fixture model with a real vocabulary and random weights"};
-  app.add_option("--arch", s.arch, "llama, qwen2, qwen3, gemma3, phi3")->required();
+  app.add_option("--arch", s.arch, "llama, qwen2, qwen3, gemma3, phi3, bert")->required();
   app.add_option("--name", s.name, "general.name");
   app.add_option("--embd", s.n_embd);
   app.add_option("--layers", s.n_layer);
@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
   app.add_option("--tokenizer-json", s.hf_tokenizer_json, "Hugging Face tokenizer.json");
   app.add_option("--tokenizer-config", s.hf_tokenizer_config, "Hugging Face tokenizer_config.json");
   app.add_option("--pre", s.pre, "tokenizer.ggml.pre for BPE vocabularies (llama-bpe, qwen2, ...)");
+  app.add_option("--wordpiece-vocab", s.wordpiece_vocab, "BERT WordPiece vocabulary: vocab.txt or a JSON array");
+  app.add_option("--pooling", s.pooling, "embedding pooling written as {arch}.pooling_type: mean, cls, last, none");
+  app.add_flag("--add-eos", s.add_eos, "set tokenizer.ggml.add_eos_token (embedding models that pool the EOS token)");
   app.add_option("--control-token", s.extra_control_tokens, "append a control token to the vocabulary (repeatable)");
   app.add_option("-o,--out", out, "output .gguf")->required();
   CLI11_PARSE(app, argc, argv);
