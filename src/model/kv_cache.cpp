@@ -27,4 +27,27 @@ void KvCache::copy_prefix(int from, int to, int64_t n) {
   }
 }
 
+void KvCache::check_prefix(int seq, int64_t n) const {
+  if (seq < 0 || seq >= n_seq_ || n < 0 || n > n_ctx_)
+    throw Error(fmt::format("KV cache: prefix of {} positions in sequence {} is outside {} x {}", n, seq, n_seq_, n_ctx_));
+}
+
+void KvCache::read_prefix(int seq, int64_t n, uint8_t* k_out, uint8_t* v_out) const {
+  check_prefix(seq, n);
+  const size_t kb = size_t(n) * kv_dim_k_ * elem(), vb = size_t(n) * kv_dim_v_ * elem();
+  for (int64_t l = 0; l < n_layer_; l++) {
+    std::memcpy(k_out + size_t(l) * kb, k_row(l, seq, 0), kb);
+    std::memcpy(v_out + size_t(l) * vb, v_row(l, seq, 0), vb);
+  }
+}
+
+void KvCache::write_prefix(int seq, int64_t n, const uint8_t* k, const uint8_t* v) {
+  check_prefix(seq, n);
+  const size_t kb = size_t(n) * kv_dim_k_ * elem(), vb = size_t(n) * kv_dim_v_ * elem();
+  for (int64_t l = 0; l < n_layer_; l++) {
+    std::memcpy(k_row(l, seq, 0), k + size_t(l) * kb, kb);
+    std::memcpy(v_row(l, seq, 0), v + size_t(l) * vb, vb);
+  }
+}
+
 }  // namespace hearth

@@ -28,7 +28,16 @@ class KvCache {
   // Copies positions [0, n) of seq `from` into seq `to` in every layer (prefix sharing).
   void copy_prefix(int from, int to, int64_t n);
 
+  // Prefix snapshots: positions [0, n) of `seq` as n_layer blocks of n key rows (k_out) and of n value
+  // rows (v_out), each buffer snapshot_bytes_k(n) / snapshot_bytes_v(n) long; write_prefix is the inverse.
+  int64_t n_layer() const { return n_layer_; }
+  size_t snapshot_bytes_k(int64_t n) const { return size_t(n_layer_) * size_t(n) * kv_dim_k_ * elem(); }
+  size_t snapshot_bytes_v(int64_t n) const { return size_t(n_layer_) * size_t(n) * kv_dim_v_ * elem(); }
+  void read_prefix(int seq, int64_t n, uint8_t* k_out, uint8_t* v_out) const;
+  void write_prefix(int seq, int64_t n, const uint8_t* k, const uint8_t* v);
+
  private:
+  void check_prefix(int seq, int64_t n) const;
   size_t elem() const { return type_ == KvType::F16 ? 2 : 4; }
   size_t k_offset(int64_t layer, int seq, int64_t pos) const {
     return ((size_t(layer) * n_seq_ + size_t(seq)) * n_ctx_ + size_t(pos)) * kv_dim_k_ * elem();
