@@ -16,6 +16,7 @@ packages=(
   sentencepiece                          # spm_encode: a second tokenizer reference
   nodejs npm                             # reference tools (llama.cpp via node-llama-cpp, HF tokenizers/jinja)
   python3
+  chromium libvulkan1                    # WebGPU tests: SwiftShader's Vulkan ICD (ships with chromium) + loader
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -34,6 +35,11 @@ if [ ! -d tools/reference/node_modules/node-llama-cpp ]; then
   # npm install, not npm ci: npm leaves other platforms' optional llama.cpp builds out of the lock file,
   # which makes npm ci refuse it.
   (cd tools/reference && npm install --no-audit --no-fund --loglevel=error)
+fi
+
+# Dawn's WebGPU C library for the native WebGPU backend (pinned by tools/webgpu/package-lock.json).
+if [ ! -f tools/webgpu/node_modules/bun-webgpu-linux-x64/libwebgpu_wrapper.so ]; then
+  (cd tools/webgpu && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 cmake --preset release >/dev/null

@@ -1,0 +1,95 @@
+// Causal attention of one (token, head) over its sequence's cached keys and values (f16), mirroring the
+// CPU backend: the query is rounded to f16 for the key dot products, the probabilities are rounded to f16
+// for the value sum, which runs over positions in order. Scores go through a scratch row in S.
+// Serves decode (one token) and prefill (many) alike; GQA maps head h to key head h / group.
+#include "float_formats.wgsl"
+
+struct Params {
+  n_tok: u32,
+  n_head: u32,
+  n_head_kv: u32,
+  hd: u32,
+  hdv: u32,
+  n_ctx: u32,
+  k_layer_base: u32,
+  v_layer_base: u32,
+  scale: f32,
+  softcap: f32,
+  window: u32,      // 0: none; else only the last `window` positions
+}
+
+@group(0) @binding(0) var<storage, read> Q: array<f32>;
+@group(0) @binding(1) var<storage, read> KC: array<u32>;
+@group(0) @binding(2) var<storage, read> VC: array<u32>;
+@group(0) @binding(3) var<storage, read_write> O: array<f32>;
+@group(0) @binding(4) var<storage, read_write> S: array<f32>;
+@group(0) @binding(5) var<storage, read> BATCH: array<u32>;
+@group(0) @binding(6) var<uniform> P: Params;
+
+const WG: u32 = 64u;
+#include "workgroup_reduce.wgsl"
+var<workgroup> q16: array<f32, 512>;
+
+fn half_at(buf_word: u32, lo: bool) -> f32 {
+  return half_to_f32(select(buf_word >> 16u, buf_word & 0xffffu, lo));
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let h = wid.x;
+  let t = wid.y;
+  let pos = BATCH[4u * t + 1u];
+  let seq = BATCH[4u * t + 2u];
+  let hk = h / (P.n_head / P.n_head_kv);
+  let p_end = pos + 1u;
+  var p_begin = 0u;
+  if (P.window > 0u && pos + 1u > P.window) {
+    p_begin = pos + 1u - P.window;
+  }
+  let qb = t * P.n_head * P.hd + h * P.hd;
+  for (var i = lid; i < P.hd; i += WG) {
+    q16[i] = f16_round(Q[qb + i]);
+  }
+  workgroupBarrier();
+  let kv_row_k = P.n_head_kv * P.hd;
+  let kv_row_v = P.n_head_kv * P.hdv;
+  let seq_k = P.k_layer_base + (seq * P.n_ctx * kv_row_k + hk * P.hd) / 2u;
+  let seq_v = P.v_layer_base + (seq * P.n_ctx * kv_row_v) / 2u;
+  let srow = (t * P.n_head + h) * P.n_ctx;
+
+  var mx = -3.0e38;
+  for (var p = p_begin + lid; p < p_end; p += WG) {
+    let kb = seq_k + p * kv_row_k / 2u;
+    var s = 0.0;
+    for (var w = 0u; w < P.hd / 2u; w++) {
+      let k2 = KC[kb + w];
+      s += half_at(k2, true) * q16[2u * w] + half_at(k2, false) * q16[2u * w + 1u];
+    }
+    s *= P.scale;
+    if (P.softcap > 0.0) {
+      s = tanh(s / P.softcap) * P.softcap;
+    }
+    S[srow + p] = s;
+    mx = max(mx, s);
+  }
+  mx = workgroup_max(mx, lid);
+  var sum = 0.0;
+  for (var p = p_begin + lid; p < p_end; p += WG) {
+    let e = exp(S[srow + p] - mx);
+    S[srow + p] = e;
+    sum += e;
+  }
+  let inv = 1.0 / workgroup_sum(sum, lid);
+  storageBarrier();
+  workgroupBarrier();
+  let ob = t * P.n_head * P.hdv + h * P.hdv;
+  for (var d = lid; d < P.hdv; d += WG) {
+    let col = hk * P.hdv + d;
+    var acc = 0.0;
+    for (var p = p_begin; p < p_end; p++) {
+      let v2 = VC[seq_v + (p * kv_row_v + col) / 2u];
+      acc += f16_round(S[srow + p] * inv) * half_at(v2, (col & 1u) == 0u);
+    }
+    O[ob + d] = acc;
+  }
+}

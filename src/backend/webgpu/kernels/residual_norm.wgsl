@@ -1,0 +1,53 @@
+// After a block's output projection: x += (post_norm ? rms_norm(o) * post_weight : o), then
+// xn = rms_norm(x) * norm_weight (the next norm, when wanted). One workgroup per token.
+struct Params {
+  n_tok: u32,
+  n: u32,
+  eps: f32,
+  has_post: u32,
+  has_norm: u32,
+}
+
+@group(0) @binding(0) var<storage, read_write> X: array<f32>;
+@group(0) @binding(1) var<storage, read> O: array<f32>;
+@group(0) @binding(2) var<storage, read> POST_WEIGHT: array<f32>;
+@group(0) @binding(3) var<storage, read> NORM_WEIGHT: array<f32>;
+@group(0) @binding(4) var<storage, read_write> XN: array<f32>;
+@group(0) @binding(5) var<uniform> P: Params;
+
+const WG: u32 = 256u;
+#include "workgroup_reduce.wgsl"
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let t = wid.x;
+  if (t >= P.n_tok) {
+    return;
+  }
+  let b = t * P.n;
+  var post_scale = 1.0;
+  if (P.has_post != 0u) {
+    var ss = 0.0;
+    for (var i = lid; i < P.n; i += WG) {
+      ss += O[b + i] * O[b + i];
+    }
+    post_scale = 1.0 / sqrt(workgroup_sum(ss, lid) / f32(P.n) + P.eps);
+  }
+  var ss2 = 0.0;
+  for (var i = lid; i < P.n; i += WG) {
+    var o = O[b + i];
+    if (P.has_post != 0u) {
+      o = (o * post_scale) * POST_WEIGHT[i];
+    }
+    let x = X[b + i] + o;
+    X[b + i] = x;
+    ss2 += x * x;
+  }
+  if (P.has_norm == 0u) {
+    return;
+  }
+  let scale = 1.0 / sqrt(workgroup_sum(ss2, lid) / f32(P.n) + P.eps);
+  for (var i = lid; i < P.n; i += WG) {
+    XN[b + i] = (X[b + i] * scale) * NORM_WEIGHT[i];
+  }
+}

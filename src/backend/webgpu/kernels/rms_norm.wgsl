@@ -1,0 +1,47 @@
+// y = x / sqrt(mean(x^2) + eps) * weight, one workgroup per row. With `gather`, output row r reads input
+// row BATCH[4r + 3] (the batch token whose logits are wanted).
+struct Params {
+  rows: u32,
+  n: u32,
+  x_stride: u32,
+  y_stride: u32,
+  eps: f32,
+  has_weight: u32,
+  gather: u32,
+}
+
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read> WEIGHT: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(3) var<storage, read> BATCH: array<u32>;
+@group(0) @binding(4) var<uniform> P: Params;
+
+const WG: u32 = 256u;
+#include "workgroup_reduce.wgsl"
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let r = wid.x;
+  if (r >= P.rows) {
+    return;
+  }
+  var src = r;
+  if (P.gather != 0u) {
+    src = BATCH[4u * r + 3u];
+  }
+  let xb = src * P.x_stride;
+  var ss = 0.0;
+  for (var i = lid; i < P.n; i += WG) {
+    ss += X[xb + i] * X[xb + i];
+  }
+  let mean = workgroup_sum(ss, lid) / f32(P.n);
+  let scale = 1.0 / sqrt(mean + P.eps);
+  let yb = r * P.y_stride;
+  for (var i = lid; i < P.n; i += WG) {
+    var v = X[xb + i] * scale;
+    if (P.has_weight != 0u) {
+      v *= WEIGHT[i];
+    }
+    Y[yb + i] = v;
+  }
+}

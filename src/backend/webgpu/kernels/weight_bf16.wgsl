@@ -1,0 +1,18 @@
+// BF16 weights (the top half of an f32); the activation is rounded to bf16 per element.
+const BLOCK_BYTES: u32 = 64u;  // per 32-value chunk
+
+fn chunk_dot(rbase: u32, c: u32, xbase: u32) -> f32 {
+  let wi = (rbase + c * 64u) >> 2u;
+  let xi = c * 32u;
+  var acc = 0.0;
+  for (var k = 0u; k < 16u; k++) {
+    let w = W[wi + k];
+    acc += bitcast<f32>(w << 16u) * bf16_round(x_value(xbase, xi + 2u * k));
+    acc += bitcast<f32>(w & 0xffff0000u) * bf16_round(x_value(xbase, xi + 2u * k + 1u));
+  }
+  return acc;
+}
+
+fn weight_value(rbase: u32, j: u32) -> f32 {
+  return bitcast<f32>(w_u16(rbase + 2u * j) << 16u);
+}

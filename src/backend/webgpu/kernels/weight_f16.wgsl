@@ -1,0 +1,19 @@
+// F16 weights; the activation is rounded to f16 per element and the products summed in f32, as the CPU
+// backend's F16 dot product does.
+const BLOCK_BYTES: u32 = 64u;  // per 32-value chunk
+
+fn chunk_dot(rbase: u32, c: u32, xbase: u32) -> f32 {
+  let wi = (rbase + c * 64u) >> 2u;
+  let xi = c * 32u;
+  var acc = 0.0;
+  for (var k = 0u; k < 16u; k++) {
+    let w = W[wi + k];
+    acc += half_to_f32(w & 0xffffu) * f16_round(x_value(xbase, xi + 2u * k));
+    acc += half_to_f32(w >> 16u) * f16_round(x_value(xbase, xi + 2u * k + 1u));
+  }
+  return acc;
+}
+
+fn weight_value(rbase: u32, j: u32) -> f32 {
+  return half_to_f32(w_u16(rbase + 2u * j));
+}

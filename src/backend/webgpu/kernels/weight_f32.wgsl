@@ -1,0 +1,16 @@
+// F32 weights.
+const BLOCK_BYTES: u32 = 128u;  // per 32-value chunk
+
+fn chunk_dot(rbase: u32, c: u32, xbase: u32) -> f32 {
+  let wi = (rbase + c * 128u) >> 2u;
+  let xi = c * 32u;
+  var acc = 0.0;
+  for (var k = 0u; k < 32u; k++) {
+    acc += bitcast<f32>(W[wi + k]) * x_value(xbase, xi + k);
+  }
+  return acc;
+}
+
+fn weight_value(rbase: u32, j: u32) -> f32 {
+  return bitcast<f32>(W[(rbase >> 2u) + j]);
+}

@@ -1,0 +1,32 @@
+// Q4_K weights: super-blocks of 256 in 144 bytes (f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, 128
+// bytes of nibbles: 64-element chunk p holds sub-block 2p in low nibbles, 2p+1 in high), w = d*sc*q - dmin*m.
+// A 32-value chunk is one sub-block; dotted with Q8_K activations in integers.
+#include "k_scales.wgsl"
+const BLOCK_BYTES: u32 = 144u;
+
+fn chunk_dot(rbase: u32, c: u32, xbase: u32) -> f32 {
+  let s = c & 7u;
+  let b = rbase + (c >> 3u) * 144u;
+  let sm = scale_min_k4(b + 4u, s);
+  let qb = b + 16u + (s >> 1u) * 32u;
+  let shift = (s & 1u) * 4u;
+  var dot = 0i;
+  var xsum = 0i;
+  for (var k = 0u; k < 8u; k++) {
+    let x = x_word(xbase, c, k);
+    dot += dot4I8Packed((w_u32(qb + 4u * k) >> shift) & 0x0f0f0f0fu, x);
+    xsum += byte_sum(x);
+  }
+  let xd = x_scale(xbase, c);
+  return half_to_f32(w_u16(b)) * xd * f32(i32(sm.x) * dot) - half_to_f32(w_u16(b + 2u)) * xd * f32(i32(sm.y) * xsum);
+}
+
+fn weight_value(rbase: u32, j: u32) -> f32 {
+  let b = rbase + (j >> 8u) * 144u;
+  let s = (j >> 5u) & 7u;
+  let sm = scale_min_k4(b + 4u, s);
+  let q = (w_u8(b + 16u + (s >> 1u) * 32u + (j & 31u)) >> ((s & 1u) * 4u)) & 15u;
+  let d1 = half_to_f32(w_u16(b)) * f32(sm.x);
+  let m1 = half_to_f32(w_u16(b + 2u)) * f32(sm.y);
+  return d1 * f32(q) - m1;
+}

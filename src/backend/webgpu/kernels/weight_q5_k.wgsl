@@ -1,0 +1,33 @@
+// Q5_K weights: super-blocks of 256 in 176 bytes (f16 d, f16 dmin, 12 scale bytes, 32 bytes of high bits,
+// 128 bytes of nibbles). Sub-block s takes its fifth bit from bit s of qh[l]. w = d*sc*q - dmin*m.
+#include "k_scales.wgsl"
+const BLOCK_BYTES: u32 = 176u;
+
+fn chunk_dot(rbase: u32, c: u32, xbase: u32) -> f32 {
+  let s = c & 7u;
+  let b = rbase + (c >> 3u) * 176u;
+  let sm = scale_min_k4(b + 4u, s);
+  let qb = b + 48u + (s >> 1u) * 32u;
+  let shift = (s & 1u) * 4u;
+  var dot = 0i;
+  var xsum = 0i;
+  for (var k = 0u; k < 8u; k++) {
+    let x = x_word(xbase, c, k);
+    let q = ((w_u32(qb + 4u * k) >> shift) & 0x0f0f0f0fu) | (((w_u32(b + 16u + 4u * k) >> s) & 0x01010101u) << 4u);
+    dot += dot4I8Packed(q, x);
+    xsum += byte_sum(x);
+  }
+  let xd = x_scale(xbase, c);
+  return half_to_f32(w_u16(b)) * xd * f32(i32(sm.x) * dot) - half_to_f32(w_u16(b + 2u)) * xd * f32(i32(sm.y) * xsum);
+}
+
+fn weight_value(rbase: u32, j: u32) -> f32 {
+  let b = rbase + (j >> 8u) * 176u;
+  let s = (j >> 5u) & 7u;
+  let l = j & 31u;
+  let sm = scale_min_k4(b + 4u, s);
+  let q = ((w_u8(b + 48u + (s >> 1u) * 32u + l) >> ((s & 1u) * 4u)) & 15u) | (((w_u8(b + 16u + l) >> s) & 1u) << 4u);
+  let d1 = half_to_f32(w_u16(b)) * f32(sm.x);
+  let m1 = half_to_f32(w_u16(b + 2u)) * f32(sm.y);
+  return d1 * f32(q) - m1;
+}

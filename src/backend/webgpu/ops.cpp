@@ -1,0 +1,356 @@
+#include "backend/webgpu/ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "backend/webgpu/kernel_source.h"
+#include "hearth/error.h"
+
+namespace hearth::webgpu {
+
+namespace {
+
+constexpr uint32_t kSlotBytes = 256;  // minUniformBufferOffsetAlignment on every adapter we know
+constexpr int kTokenTile = 8;         // tokens per matvec workgroup in prefill
+
+const char* weight_file(TensorType t) {
+  switch (t) {
+    case TensorType::F32:
+      return "weight_f32";
+    case TensorType::F16:
+      return "weight_f16";
+    case TensorType::BF16:
+      return "weight_bf16";
+    case TensorType::Q4_0:
+      return "weight_q4_0";
+    case TensorType::Q8_0:
+      return "weight_q8_0";
+    case TensorType::Q4_K:
+      return "weight_q4_k";
+    case TensorType::Q5_K:
+      return "weight_q5_k";
+    case TensorType::Q6_K:
+      return "weight_q6_k";
+    default:
+      throw Error("WebGPU backend: no kernel for weight type " + std::string(tensor_type_name(t)));
+  }
+}
+
+const char* act_file(ActFormat f) {
+  switch (f) {
+    case ActFormat::Q8_0:
+      return "act_q8_0";
+    case ActFormat::Q8_K:
+      return "act_q8_k";
+    default:
+      return "act_f32";
+  }
+}
+
+template <typename T>
+void put(uint8_t* slot, const T& params) {
+  static_assert(sizeof(T) <= kSlotBytes);
+  std::memcpy(slot, &params, sizeof(T));
+}
+
+uint32_t u32(int64_t v) {
+  if (v < 0 || v > int64_t(UINT32_MAX)) throw Error("WebGPU: value " + std::to_string(v) + " overflows a kernel parameter");
+  return uint32_t(v);
+}
+
+uint32_t ceil_div(int64_t a, int64_t b) { return u32((a + b - 1) / b); }
+
+}  // namespace
+
+// cos/sin of every rotary angle for positions [0, n_ctx), computed exactly as the CPU backend's rope():
+// the same float recurrence for the angles and the same libm, so GPU and CPU rotate identically.
+std::vector<float> rope_table(int64_t n_ctx, int64_t n_rot, float base, float scale, const std::vector<float>& factors) {
+  std::vector<float> t(size_t(n_ctx * n_rot));
+  const float theta_scale = std::pow(base, -2.0f / static_cast<float>(n_rot));
+  for (int64_t pos = 0; pos < n_ctx; pos++) {
+    float theta_base = static_cast<float>(pos);
+    for (int64_t i0 = 0; i0 < n_rot; i0 += 2) {
+      const float ff = factors.empty() ? 1.0f : factors[size_t(i0 / 2)];
+      const float theta = scale * (theta_base / ff);
+      t[size_t(pos * n_rot + i0)] = std::cos(theta);
+      t[size_t(pos * n_rot + i0 + 1)] = std::sin(theta);
+      theta_base *= theta_scale;
+    }
+  }
+  return t;
+}
+
+
+bool webgpu_supports_weight_type(TensorType t) {
+  switch (t) {
+    case TensorType::F32:
+    case TensorType::F16:
+    case TensorType::BF16:
+    case TensorType::Q4_0:
+    case TensorType::Q8_0:
+    case TensorType::Q4_K:
+    case TensorType::Q5_K:
+    case TensorType::Q6_K:
+      return true;
+    default:
+      return false;
+  }
+}
+
+ActFormat act_format(TensorType t) {
+  switch (t) {
+    case TensorType::Q4_0:
+    case TensorType::Q8_0:
+      return ActFormat::Q8_0;
+    case TensorType::Q4_K:
+    case TensorType::Q5_K:
+    case TensorType::Q6_K:
+      return ActFormat::Q8_K;
+    default:
+      return ActFormat::F32;
+  }
+}
+
+uint32_t act_words(ActFormat f, int64_t cols) {
+  switch (f) {
+    case ActFormat::Q8_0:
+      return u32(cols / 32 * 9);
+    case ActFormat::Q8_K:
+      return u32(cols / 256 * 65);
+    default:
+      return u32(cols);
+  }
+}
+
+GpuWeight GpuWeight::upload(Device& d, const cpu::WeightMatrix& w, uint64_t max_part_bytes) {
+  if (!webgpu_supports_weight_type(w.type))
+    throw Error("WebGPU backend: weight type " + std::string(tensor_type_name(w.type)) + " is not supported");
+  GpuWeight g;
+  g.type = w.type;
+  g.rows = w.rows;
+  g.cols = w.cols;
+  g.row_bytes = tensor_row_bytes(w.type, uint64_t(w.cols));
+  const int64_t chunk = (w.type == TensorType::Q4_K || w.type == TensorType::Q5_K || w.type == TensorType::Q6_K) ? 256 : 32;
+  if (w.cols % chunk != 0)
+    throw Error("WebGPU backend: a row of " + std::to_string(w.cols) + " values is not a multiple of " +
+                std::to_string(chunk));
+  uint64_t limit = d.info().max_storage_binding_bytes;
+  if (max_part_bytes) limit = std::min(limit, max_part_bytes);
+  limit = std::min(limit, d.info().max_buffer_bytes);
+  const int64_t rows_per_part = int64_t(limit / g.row_bytes);
+  if (rows_per_part < 1) throw Error("WebGPU backend: one weight row exceeds the GPU's binding limit");
+  const auto* src = static_cast<const uint8_t*>(w.data);
+  for (int64_t r0 = 0; r0 < w.rows; r0 += rows_per_part) {
+    Part p;
+    p.row_begin = r0;
+    p.rows = std::min(rows_per_part, w.rows - r0);
+    const uint64_t bytes = uint64_t(p.rows) * g.row_bytes;
+    p.buffer = d.create_buffer(bytes + 4, false, "weight");  // +4: the unaligned reader peeks one word ahead
+    d.write(p.buffer, 0, src + uint64_t(r0) * g.row_bytes, bytes);
+    g.parts.push_back(std::move(p));
+  }
+  return g;
+}
+
+Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
+  dummy_ = d_.create_buffer(16, false, "dummy");
+  slot_capacity_ = max_dispatches;
+  params_ = d_.create_buffer(uint64_t(slot_capacity_) * kSlotBytes, true, "params");
+  params_host_.assign(size_t(slot_capacity_) * kSlotBytes, 0);
+}
+
+Recorder Ops::begin() {
+  slots_used_ = 0;
+  return d_.record();
+}
+
+Ops::Slot Ops::param_slot() {
+  if (slots_used_ == slot_capacity_)
+    throw Error("WebGPU: more than " + std::to_string(slot_capacity_) + " dispatches in one submit");
+  Slot s{slots_used_, &params_host_[size_t(slots_used_) * kSlotBytes]};
+  std::memset(s.data, 0, kSlotBytes);
+  slots_used_++;
+  return s;
+}
+
+void Ops::submit(Recorder& r) {
+  if (slots_used_) d_.write(params_, 0, params_host_.data(), uint64_t(slots_used_) * kSlotBytes);
+  last_dispatches_ = r.dispatch_count();
+  d_.submit(r);
+}
+
+void Ops::submit_and_read(Recorder& r, const Buffer& readback, void* dst, uint64_t bytes) {
+  if (slots_used_) d_.write(params_, 0, params_host_.data(), uint64_t(slots_used_) * kSlotBytes);
+  last_dispatches_ = r.dispatch_count();
+  d_.submit_and_read(r, readback, dst, bytes);
+}
+
+const Pipeline& Ops::simple_pipeline(const std::string& file) {
+  return d_.pipeline(file, kernel_source(file + ".wgsl"));
+}
+
+const Pipeline& Ops::matvec_pipeline(TensorType t, int tile) {
+  const std::string weight = weight_file(t);
+  const std::string name = "matvec." + weight + ".tt" + std::to_string(tile);
+  KernelVars vars{{"WEIGHT", weight}, {"ACT", act_file(act_format(t))}, {"WG", "64"}, {"TT", std::to_string(tile)}};
+  return d_.pipeline(name, kernel_source("matvec.wgsl", vars));
+}
+
+void Ops::dispatch(Recorder& r, const Pipeline& p, std::vector<Binding> b, uint32_t param_binding, const Slot& s,
+                   uint32_t x, uint32_t y, uint32_t z) {
+  b.push_back({param_binding, &params_, uint64_t(s.index) * kSlotBytes, kSlotBytes});
+  // The key names the pipeline and every bound range by buffer id, so a cached group is only reused for
+  // exactly the same bindings (parameter slots included).
+  std::string key = p.name;
+  key.reserve(key.size() + b.size() * 24);
+  for (const Binding& e : b) {
+    const uint64_t parts[4] = {e.binding, e.buffer->id(), e.offset, e.size};
+    key.append(reinterpret_cast<const char*>(parts), sizeof(parts));
+  }
+  auto it = bind_cache_.find(key);
+  if (it == bind_cache_.end()) it = bind_cache_.emplace(key, d_.bind(p, b)).first;
+  r.dispatch(p, it->second, x, y, z);
+}
+
+void Ops::quantize(Recorder& r, ActFormat f, const Buffer& x, int64_t n_tok, int64_t cols, int64_t x_stride,
+                   const Buffer& out) {
+  if (f == ActFormat::F32) return;
+  struct {
+    uint32_t cols, n_tok, x_stride, out_stride;
+  } p{u32(cols), u32(n_tok), u32(x_stride), act_words(f, cols)};
+  Slot s = param_slot();
+  put(s.data, p);
+  const int64_t blocks = (f == ActFormat::Q8_0 ? cols / 32 : cols / 256) * n_tok;
+  dispatch(r, simple_pipeline(f == ActFormat::Q8_0 ? "quantize_q8_0" : "quantize_q8_k"), {{0, &x}, {1, &out}}, 2, s,
+           ceil_div(blocks, 64));
+}
+
+void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok, int64_t x_stride, const Buffer& y,
+                 int64_t y_stride, int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
+  const int tile = n_tok == 1 ? 1 : kTokenTile;
+  const Pipeline& pl = matvec_pipeline(w.type, tile);
+  const ActFormat af = act_format(w.type);
+  const uint32_t xs = af == ActFormat::F32 ? u32(x_stride) : act_words(af, w.cols);
+  const uint32_t max_dim = d_.info().max_workgroups_per_dimension;
+  for (const GpuWeight::Part& part : w.parts) {
+    struct {
+      uint32_t rows, cols, n_tok, row_bytes, x_stride, y_stride, y_offset, row_base, grid_x, has_bias;
+      float softcap;
+      uint32_t accumulate;
+    } p{u32(part.rows), u32(w.cols), u32(n_tok), u32(int64_t(w.row_bytes)), xs, u32(y_stride), u32(y_offset),
+        u32(part.row_begin), 0, bias ? 1u : 0u, softcap, accumulate ? 1u : 0u};
+    const uint32_t gx = std::min<uint32_t>(u32(part.rows), max_dim);
+    p.grid_x = gx;
+    Slot s = param_slot();
+    put(s.data, p);
+    dispatch(r, pl, {{0, &part.buffer}, {1, &x}, {2, &y}, {3, &or_dummy(bias)}}, 4, s, gx, ceil_div(part.rows, gx),
+             ceil_div(n_tok, tile));
+  }
+}
+
+void Ops::get_rows(Recorder& r, const GpuWeight& w, const Buffer& batch, int64_t n_tok, const Buffer& y, float scale) {
+  const std::string weight = weight_file(w.type);
+  const Pipeline& pl = d_.pipeline(
+      "get_rows." + weight, kernel_source("get_rows.wgsl", {{"WEIGHT", weight}, {"ACT", act_file(act_format(w.type))}}));
+  for (const GpuWeight::Part& part : w.parts) {
+    struct {
+      uint32_t rows, cols, n_tok, row_bytes, row_base, y_stride;
+      float scale;
+    } p{u32(part.rows), u32(w.cols), u32(n_tok), u32(int64_t(w.row_bytes)), u32(part.row_begin), u32(w.cols), scale};
+    Slot s = param_slot();
+    put(s.data, p);
+    dispatch(r, pl, {{0, &part.buffer}, {1, &batch}, {2, &y}}, 3, s, u32(n_tok));
+  }
+}
+
+void Ops::rms_norm(Recorder& r, const Buffer& x, const Buffer* weight, const Buffer& y, int64_t rows, int64_t n,
+                   int64_t x_stride, int64_t y_stride, float eps, const Buffer* gather_batch) {
+  struct {
+    uint32_t rows, n, x_stride, y_stride;
+    float eps;
+    uint32_t has_weight, gather;
+  } p{u32(rows), u32(n), u32(x_stride), u32(y_stride), eps, weight ? 1u : 0u, gather_batch ? 1u : 0u};
+  Slot s = param_slot();
+  put(s.data, p);
+  dispatch(r, simple_pipeline("rms_norm"), {{0, &x}, {1, &or_dummy(weight)}, {2, &y}, {3, &or_dummy(gather_batch)}},
+           4, s, u32(rows));
+}
+
+void Ops::residual_norm(Recorder& r, const Buffer& x, const Buffer& o, const Buffer* post_weight,
+                        const Buffer* norm_weight, const Buffer& xn, int64_t n_tok, int64_t n, float eps) {
+  struct {
+    uint32_t n_tok, n;
+    float eps;
+    uint32_t has_post, has_norm;
+  } p{u32(n_tok), u32(n), eps, post_weight ? 1u : 0u, norm_weight ? 1u : 0u};
+  Slot s = param_slot();
+  put(s.data, p);
+  dispatch(r, simple_pipeline("residual_norm"),
+           {{0, &x}, {1, &o}, {2, &or_dummy(post_weight)}, {3, &or_dummy(norm_weight)}, {4, &xn}}, 5, s, u32(n_tok));
+}
+
+void Ops::rope_store(Recorder& r, const RopeStoreArgs& a, const Buffer& q, const Buffer& k, const Buffer& v,
+                     const Buffer& k_cache, const Buffer& v_cache, const Buffer* q_norm, const Buffer* k_norm,
+                     const Buffer& rope_table, const Buffer& batch) {
+  if (a.hd > 1024 || a.hd % 2 || a.hdv % 2) throw Error("WebGPU backend: head size " + std::to_string(a.hd) + " unsupported");
+  struct {
+    uint32_t n_head, n_head_kv, hd, hdv, n_rot, neox, qk_norm;
+    float eps, q_scale;
+    uint32_t n_ctx, k_layer_base, v_layer_base;
+  } p{u32(a.n_head), u32(a.n_head_kv), u32(a.hd), u32(a.hdv), u32(a.n_rot), a.neox ? 1u : 0u, a.qk_norm ? 1u : 0u,
+      a.eps, a.q_scale, u32(a.n_ctx), u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word))};
+  Slot s = param_slot();
+  put(s.data, p);
+  dispatch(r, simple_pipeline("rope_store"),
+           {{0, &q}, {1, &k}, {2, &v}, {3, &k_cache}, {4, &v_cache}, {5, &or_dummy(q_norm)}, {6, &or_dummy(k_norm)},
+            {7, &rope_table}, {8, &batch}},
+           9, s, u32(a.n_head + 2 * a.n_head_kv), u32(a.n_tok));
+}
+
+void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache,
+                    const Buffer& v_cache, const Buffer& out, const Buffer& scores, const Buffer& batch) {
+  if (a.hd > 512) throw Error("WebGPU backend: head size " + std::to_string(a.hd) + " unsupported");
+  struct {
+    uint32_t n_tok, n_head, n_head_kv, hd, hdv, n_ctx, k_layer_base, v_layer_base;
+    float scale, softcap;
+    uint32_t window;
+  } p{u32(a.n_tok), u32(a.n_head), u32(a.n_head_kv), u32(a.hd), u32(a.hdv), u32(a.n_ctx),
+      u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)), a.scale, a.softcap, u32(a.window)};
+  Slot s = param_slot();
+  put(s.data, p);
+  dispatch(r, simple_pipeline("attention"),
+           {{0, &q}, {1, &k_cache}, {2, &v_cache}, {3, &out}, {4, &scores}, {5, &batch}}, 6, s, u32(a.n_head),
+           u32(a.n_tok));
+}
+
+void Ops::ffn_act(Recorder& r, bool gelu, const Buffer& g, int64_t g_stride, int64_t g_offset, const Buffer& u,
+                  int64_t u_stride, int64_t u_offset, const Buffer& y, int64_t n_tok, int64_t n) {
+  struct {
+    uint32_t n_tok, n, g_stride, g_offset, u_stride, u_offset, gelu;
+  } p{u32(n_tok), u32(n), u32(g_stride), u32(g_offset), u32(u_stride), u32(u_offset), gelu ? 1u : 0u};
+  Slot s = param_slot();
+  put(s.data, p);
+  dispatch(r, simple_pipeline("ffn_act"), {{0, &g}, {1, &u}, {2, &y}}, 3, s, ceil_div(n, 256), u32(n_tok));
+}
+
+void Ops::argmax(Recorder& r, const Buffer& x, int64_t rows, int64_t n, int64_t stride, const Buffer& out) {
+  struct {
+    uint32_t rows, n, stride;
+  } p{u32(rows), u32(n), u32(stride)};
+  Slot s = param_slot();
+  put(s.data, p);
+  dispatch(r, simple_pipeline("argmax"), {{0, &x}, {1, &out}}, 2, s, u32(rows));
+}
+
+void Ops::softmax(Recorder& r, const Buffer& x, int64_t rows, int64_t n, int64_t stride) {
+  struct {
+    uint32_t rows, n, stride;
+  } p{u32(rows), u32(n), u32(stride)};
+  Slot s = param_slot();
+  put(s.data, p);
+  dispatch(r, simple_pipeline("softmax"), {{0, &x}}, 1, s, u32(rows));
+}
+
+}  // namespace hearth::webgpu

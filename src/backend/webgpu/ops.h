@@ -1,0 +1,123 @@
+#pragma once
+// The WebGPU kernels as C++ calls that record one dispatch each into a Recorder: matvec/matmul with the
+// weights dequantized in the shader, activation quantization, embeddings, norms, rotary embedding + KV
+// store, attention, gated activations, softmax and argmax. Each dispatch gets its own slot of a uniform
+// parameter buffer, written to the GPU once per submit, and bind groups are created once and reused.
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "backend/cpu/kernels.h"
+#include "backend/webgpu/device.h"
+#include "hearth/tensor_type.h"
+
+namespace hearth::webgpu {
+
+// How a matvec wants its input: plain f32, or quantized first (as the CPU backend does, so the integer
+// parts of every dot product agree exactly with it).
+enum class ActFormat { F32, Q8_0, Q8_K };
+ActFormat act_format(TensorType weight_type);
+// Words per token of a quantized activation row of `cols` values.
+uint32_t act_words(ActFormat f, int64_t cols);
+
+// A weight matrix in its GGUF block format on the GPU, split by rows into bindings that each fit
+// maxStorageBufferBindingSize.
+struct GpuWeight {
+  struct Part {
+    Buffer buffer;
+    int64_t row_begin = 0;
+    int64_t rows = 0;
+  };
+  TensorType type = TensorType::F32;
+  int64_t rows = 0, cols = 0;
+  uint64_t row_bytes = 0;
+  std::vector<Part> parts;
+
+  // max_part_bytes: 0 = the adapter's binding limit (tests pass a small value to force splitting).
+  static GpuWeight upload(Device& d, const cpu::WeightMatrix& w, uint64_t max_part_bytes = 0);
+};
+
+bool webgpu_supports_weight_type(TensorType t);
+
+// cos/sin of every rotary angle for positions [0, n_ctx) as [pos][n_rot / 2] pairs, computed on the host
+// exactly as the CPU backend's rope() does (same float recurrence, same libm), so GPU and CPU rotate
+// identically; WGSL's cos/sin are too loose for large angles.
+std::vector<float> rope_table(int64_t n_ctx, int64_t n_rot, float base, float scale, const std::vector<float>& factors);
+
+class Ops {
+ public:
+  // max_dispatches: most dispatches one submit may record (each takes a 256-byte parameter slot).
+  explicit Ops(Device& device, uint32_t max_dispatches = 4096);
+  Device& device() { return d_; }
+
+  // Starts a new batch of work: parameter slots are handed out from the first again.
+  Recorder begin();
+  // Uploads this batch's parameters, then submits (and optionally reads back `bytes` into dst).
+  void submit(Recorder& r);
+  void submit_and_read(Recorder& r, const Buffer& readback, void* dst, uint64_t bytes);
+
+  void quantize(Recorder& r, ActFormat f, const Buffer& x, int64_t n_tok, int64_t cols, int64_t x_stride,
+                const Buffer& out);
+  // y[t * y_stride + y_offset + row] = W[row] . x[t] (+ bias[row]) (softcapped) (+= when accumulate).
+  // x is f32 (x_stride floats per token) or already quantized to act_format(w.type).
+  void matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok, int64_t x_stride, const Buffer& y,
+              int64_t y_stride, int64_t y_offset = 0, const Buffer* bias = nullptr, float softcap = 0.0f,
+              bool accumulate = false);
+  // Embeddings: y[t] = scale * W[batch[t].token].
+  void get_rows(Recorder& r, const GpuWeight& w, const Buffer& batch, int64_t n_tok, const Buffer& y, float scale);
+  // y[r] = rms_norm(x[src]) * weight; src = r, or batch[r].out_row when gather.
+  void rms_norm(Recorder& r, const Buffer& x, const Buffer* weight, const Buffer& y, int64_t rows, int64_t n,
+                int64_t x_stride, int64_t y_stride, float eps, const Buffer* gather_batch = nullptr);
+  void residual_norm(Recorder& r, const Buffer& x, const Buffer& o, const Buffer* post_weight,
+                     const Buffer* norm_weight, const Buffer& xn, int64_t n_tok, int64_t n, float eps);
+  struct RopeStoreArgs {
+    int64_t n_tok, n_head, n_head_kv, hd, hdv, n_rot, n_ctx;
+    bool neox;
+    bool qk_norm;
+    float eps;
+    float q_scale;
+    uint64_t k_layer_word, v_layer_word;  // word offsets of the layer in the caches
+  };
+  void rope_store(Recorder& r, const RopeStoreArgs& a, const Buffer& q, const Buffer& k, const Buffer& v,
+                  const Buffer& k_cache, const Buffer& v_cache, const Buffer* q_norm, const Buffer* k_norm,
+                  const Buffer& rope_table, const Buffer& batch);
+  struct AttentionArgs {
+    int64_t n_tok, n_head, n_head_kv, hd, hdv, n_ctx;
+    uint64_t k_layer_word, v_layer_word;
+    float scale, softcap;
+    int64_t window;
+  };
+  void attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache, const Buffer& v_cache,
+                 const Buffer& out, const Buffer& scores, const Buffer& batch);
+  void ffn_act(Recorder& r, bool gelu, const Buffer& g, int64_t g_stride, int64_t g_offset, const Buffer& u,
+               int64_t u_stride, int64_t u_offset, const Buffer& y, int64_t n_tok, int64_t n);
+  void argmax(Recorder& r, const Buffer& x, int64_t rows, int64_t n, int64_t stride, const Buffer& out);
+  void softmax(Recorder& r, const Buffer& x, int64_t rows, int64_t n, int64_t stride);
+
+  int dispatches_last_submit() const { return last_dispatches_; }
+
+ private:
+  struct Slot {
+    uint32_t index;
+    uint8_t* data;
+  };
+  Slot param_slot();
+  const Pipeline& matvec_pipeline(TensorType t, int tile);
+  const Pipeline& simple_pipeline(const std::string& file);
+  // Records pipeline + buffers (+ this dispatch's parameter slot as the last binding `param_binding`).
+  void dispatch(Recorder& r, const Pipeline& p, std::vector<Binding> b, uint32_t param_binding, const Slot& s,
+                uint32_t x, uint32_t y = 1, uint32_t z = 1);
+  const Buffer& or_dummy(const Buffer* b) const { return b ? *b : dummy_; }
+
+  Device& d_;
+  Buffer dummy_;  // bound where a kernel's optional input is absent
+  Buffer params_;
+  std::vector<uint8_t> params_host_;
+  uint32_t slots_used_ = 0;
+  uint32_t slot_capacity_ = 0;
+  std::unordered_map<std::string, BindGroup> bind_cache_;
+  int last_dispatches_ = 0;
+};
+
+}  // namespace hearth::webgpu

@@ -1,0 +1,279 @@
+#include "backend/webgpu/webgpu_transformer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "hearth/error.h"
+
+namespace hearth::webgpu {
+
+struct WebGpuTransformer::Layer {
+  Buffer attn_norm, q_norm, k_norm, post_attn_norm, ffn_norm, post_ffn_norm;
+  Buffer bq, bk, bv;
+  GpuWeight wq, wk, wv, wo, w_gate, w_up, w_down;
+};
+
+namespace {
+
+Buffer upload_vector(Device& d, const Vector& v, const char* label) {
+  if (v.empty()) return {};
+  Buffer b = d.create_buffer(v.size() * sizeof(float), false, label);
+  d.write(b, 0, v.data(), v.size() * sizeof(float));
+  return b;
+}
+
+const Buffer* opt(const Buffer& b) { return b.valid() ? &b : nullptr; }
+
+// Rows [r0, r0 + rows) of a matrix, as their own matrix (fused qkv and gate/up are split at load).
+cpu::WeightMatrix row_range(const cpu::WeightMatrix& w, int64_t r0, int64_t rows) {
+  cpu::WeightMatrix s = w;
+  s.data = static_cast<const uint8_t*>(w.data) + uint64_t(r0) * tensor_row_bytes(w.type, uint64_t(w.cols));
+  s.rows = rows;
+  return s;
+}
+
+}  // namespace
+
+std::string WebGpuTransformer::unsupported_reason(const ModelConfig& c, const ModelWeights& w, const AdapterInfo& a,
+                                                  int64_t n_ctx, int n_seq) {
+  auto check = [&](const cpu::WeightMatrix& m, const std::string& name) -> std::string {
+    if (!m.data) return {};
+    if (!webgpu_supports_weight_type(m.type))
+      return fmt::format("{} has type {}, which the WebGPU kernels do not cover", name, tensor_type_name(m.type));
+    if (tensor_row_bytes(m.type, uint64_t(m.cols)) > a.max_storage_binding_bytes)
+      return fmt::format("{}: one row exceeds the adapter's binding limit", name);
+    return {};
+  };
+  std::string why = check(w.token_embd, "token_embd") + check(w.output, "output");
+  for (size_t i = 0; i < w.layers.size() && why.empty(); i++) {
+    const LayerWeights& L = w.layers[i];
+    for (const cpu::WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
+      why += check(*m, fmt::format("layer {} weight", i));
+  }
+  if (!why.empty()) return why;
+  if (c.head_dim_k > 512 || c.head_dim_k % 2 || c.head_dim_v % 2)
+    return fmt::format("head size {} is outside what the attention kernel handles", c.head_dim_k);
+  const uint64_t kv = uint64_t(c.n_layer) * uint64_t(n_seq) * uint64_t(n_ctx) *
+                      uint64_t(std::max(c.kv_dim_k(), c.kv_dim_v())) * 2;
+  if (kv > a.max_storage_binding_bytes)
+    return fmt::format("the KV cache ({} MiB) exceeds the adapter's binding limit", kv >> 20);
+  return {};
+}
+
+WebGpuTransformer::WebGpuTransformer(const ModelConfig& c, const ModelWeights& w, Device& d, int64_t max_batch,
+                                     int64_t n_ctx, int n_seq)
+    : c_(c),
+      d_(d),
+      ops_(d, uint32_t(c.n_layer * 24 + 64)),
+      max_batch_(max_batch),
+      n_ctx_(n_ctx),
+      n_seq_(n_seq) {
+  if (std::string why = unsupported_reason(c, w, d.info(), n_ctx, n_seq); !why.empty())
+    throw Error("WebGPU backend: " + why);
+  const int64_t B = max_batch, E = c.n_embd, F = c.n_ff;
+  const int64_t QD = c.q_dim(), KD = c.kv_dim_k(), VD = c.kv_dim_v();
+
+  token_embd_ = GpuWeight::upload(d, w.token_embd);
+  output_ = GpuWeight::upload(d, w.output);
+  output_norm_ = upload_vector(d, w.output_norm, "output_norm");
+  layers_.resize(size_t(c.n_layer));
+  for (int64_t il = 0; il < c.n_layer; il++) {
+    const LayerWeights& L = w.layers[size_t(il)];
+    Layer& G = layers_[size_t(il)];
+    G.attn_norm = upload_vector(d, L.attn_norm, "attn_norm");
+    G.q_norm = upload_vector(d, L.q_norm, "q_norm");
+    G.k_norm = upload_vector(d, L.k_norm, "k_norm");
+    G.post_attn_norm = upload_vector(d, L.post_attn_norm, "post_attn_norm");
+    G.ffn_norm = upload_vector(d, L.ffn_norm, "ffn_norm");
+    G.post_ffn_norm = upload_vector(d, L.post_ffn_norm, "post_ffn_norm");
+    G.bq = upload_vector(d, L.bq, "bq");
+    G.bk = upload_vector(d, L.bk, "bk");
+    G.bv = upload_vector(d, L.bv, "bv");
+    if (c.fused_qkv) {
+      G.wq = GpuWeight::upload(d, row_range(L.wqkv, 0, QD));
+      G.wk = GpuWeight::upload(d, row_range(L.wqkv, QD, KD));
+      G.wv = GpuWeight::upload(d, row_range(L.wqkv, QD + KD, VD));
+    } else {
+      G.wq = GpuWeight::upload(d, L.wq);
+      G.wk = GpuWeight::upload(d, L.wk);
+      G.wv = GpuWeight::upload(d, L.wv);
+    }
+    G.wo = GpuWeight::upload(d, L.wo);
+    if (c.fused_gate_up) {
+      G.w_gate = GpuWeight::upload(d, row_range(L.w_up, 0, F));
+      G.w_up = GpuWeight::upload(d, row_range(L.w_up, F, F));
+    } else {
+      G.w_gate = GpuWeight::upload(d, L.w_gate);
+      G.w_up = GpuWeight::upload(d, L.w_up);
+    }
+    G.w_down = GpuWeight::upload(d, L.w_down);
+  }
+
+  const int64_t n_rot = c.n_rot;
+  std::vector<float> rope = rope_table(n_ctx, n_rot, c.rope_freq_base, c.rope_freq_scale, w.rope_freqs);
+  rope_ = d.create_buffer(rope.size() * 4, false, "rope");
+  d.write(rope_, 0, rope.data(), rope.size() * 4);
+  if (c.sliding_window > 0 &&
+      (c.rope_freq_base_swa != c.rope_freq_base || c.rope_freq_scale_swa != c.rope_freq_scale)) {
+    std::vector<float> swa = rope_table(n_ctx, n_rot, c.rope_freq_base_swa, c.rope_freq_scale_swa, w.rope_freqs);
+    rope_swa_ = d.create_buffer(swa.size() * 4, false, "rope_swa");
+    d.write(rope_swa_, 0, swa.data(), swa.size() * 4);
+  }
+
+  const uint64_t cache_k = uint64_t(c.n_layer) * uint64_t(n_seq) * uint64_t(n_ctx) * uint64_t(KD) * 2;
+  const uint64_t cache_v = uint64_t(c.n_layer) * uint64_t(n_seq) * uint64_t(n_ctx) * uint64_t(VD) * 2;
+  k_cache_ = d.create_buffer(cache_k, false, "k_cache");
+  v_cache_ = d.create_buffer(cache_v, false, "v_cache");
+
+  // Logits rows per forward: the whole batch when that stays small, else a few (the engine asks for one).
+  max_out_ = std::clamp<int64_t>(int64_t((64ull << 20) / uint64_t(c.n_vocab * 4)), 1, B);
+  const int64_t widest = std::max({E, F, QD, c.n_head * c.head_dim_v});
+  batch_ = d.create_buffer(uint64_t(B) * 16, false, "batch");
+  batch_host_.resize(size_t(B) * 4);
+  auto f32s = [&](int64_t n, const char* label) { return d.create_buffer(uint64_t(n) * 4, false, label); };
+  x_ = f32s(B * E, "x");
+  xn_ = f32s(B * E, "xn");
+  q_ = f32s(B * QD, "q");
+  k_ = f32s(B * KD, "k");
+  v_ = f32s(B * VD, "v");
+  attn_ = f32s(B * c.n_head * c.head_dim_v, "attn");
+  ffn_a_ = f32s(B * F, "ffn_gate");
+  ffn_b_ = f32s(B * F, "ffn_up");
+  ffn_h_ = f32s(B * F, "ffn_hidden");
+  tmp_ = f32s(B * E, "block_out");
+  xq0_ = d.create_buffer(uint64_t(B) * act_words(ActFormat::Q8_0, widest / 32 * 32) * 4 + 64, false, "x_q8_0");
+  xqk_ = d.create_buffer(uint64_t(B) * (uint64_t(widest) / 256 + 1) * 65 * 4, false, "x_q8_k");
+  scores_ = f32s(B * c.n_head * n_ctx, "scores");
+  x_out_ = f32s(max_out_ * E, "x_out");
+  logits_ = f32s(max_out_ * c.n_vocab, "logits");
+  ids_ = d.create_buffer(uint64_t(max_out_) * 4, false, "ids");
+  readback_logits_ = d.create_readback_buffer(uint64_t(max_out_) * uint64_t(c.n_vocab) * 4);
+  readback_ids_ = d.create_readback_buffer(uint64_t(max_out_) * 4);
+  d.wait_idle();  // surface any allocation or upload error here, at load
+}
+
+WebGpuTransformer::~WebGpuTransformer() = default;
+
+const Buffer& WebGpuTransformer::input_for(const GpuWeight& w, const Buffer& x) const {
+  switch (act_format(w.type)) {
+    case ActFormat::Q8_0:
+      return xq0_;
+    case ActFormat::Q8_K:
+      return xqk_;
+    default:
+      return x;
+  }
+}
+
+// Quantizes x once per activation format the given weights need (as the CPU quantizes per matmul, with
+// the same result for the same input).
+void WebGpuTransformer::prepare_input(Recorder& r, const Buffer& x, int64_t n, int64_t cols,
+                                      std::initializer_list<const GpuWeight*> ws) {
+  bool q0 = false, qk = false;
+  for (const GpuWeight* w : ws) {
+    q0 |= act_format(w->type) == ActFormat::Q8_0;
+    qk |= act_format(w->type) == ActFormat::Q8_K;
+  }
+  if (q0) ops_.quantize(r, ActFormat::Q8_0, x, n, cols, cols, xq0_);
+  if (qk) ops_.quantize(r, ActFormat::Q8_K, x, n, cols, cols, xqk_);
+}
+
+int64_t WebGpuTransformer::record_forward(Recorder& r, const BatchToken* batch, int64_t n) {
+  if (n > max_batch_) throw Error(fmt::format("batch of {} tokens exceeds the maximum {}", n, max_batch_));
+  int64_t n_out = 0;
+  for (int64_t t = 0; t < n; t++) {
+    const BatchToken& b = batch[t];
+    if (b.token < 0 || b.token >= c_.n_vocab)
+      throw Error(fmt::format("token id {} is outside the vocabulary (0..{})", b.token, c_.n_vocab - 1));
+    if (b.pos < 0 || b.pos >= n_ctx_)
+      throw Error(fmt::format("position {} is outside the context of {} tokens", b.pos, n_ctx_));
+    if (b.seq < 0 || b.seq >= n_seq_) throw Error(fmt::format("sequence {} does not exist", b.seq));
+    batch_host_[size_t(4 * t)] = uint32_t(b.token);
+    batch_host_[size_t(4 * t + 1)] = uint32_t(b.pos);
+    batch_host_[size_t(4 * t + 2)] = uint32_t(b.seq);
+    if (b.logits) {
+      if (n_out == max_out_)
+        throw Error(fmt::format("WebGPU backend: at most {} logits rows per forward pass", max_out_));
+      batch_host_[size_t(4 * n_out + 3)] = uint32_t(t);
+      n_out++;
+    }
+  }
+  d_.write(batch_, 0, batch_host_.data(), uint64_t(n) * 16);
+
+  const int64_t E = c_.n_embd, F = c_.n_ff, hd = c_.head_dim_k, hdv = c_.head_dim_v;
+  const int64_t QD = c_.q_dim(), KD = c_.kv_dim_k(), VD = c_.kv_dim_v(), AD = c_.n_head * hdv;
+  const float eps = c_.norm_eps;
+  const float q_scale = c_.attn_scale > 0 ? c_.attn_scale : 1.0f / std::sqrt(float(hd));
+  const uint64_t layer_k_words = uint64_t(n_seq_) * uint64_t(n_ctx_) * uint64_t(KD) / 2;
+  const uint64_t layer_v_words = uint64_t(n_seq_) * uint64_t(n_ctx_) * uint64_t(VD) / 2;
+
+  ops_.get_rows(r, token_embd_, batch_, n, x_, c_.embed_scale_sqrt ? std::sqrt(float(E)) : 1.0f);
+  ops_.rms_norm(r, x_, opt(layers_[0].attn_norm), xn_, n, E, E, E, eps);
+  for (int64_t il = 0; il < c_.n_layer; il++) {
+    Layer& L = layers_[size_t(il)];
+    prepare_input(r, xn_, n, E, {&L.wq, &L.wk, &L.wv});
+    ops_.matvec(r, L.wq, input_for(L.wq, xn_), n, E, q_, QD, 0, opt(L.bq));
+    ops_.matvec(r, L.wk, input_for(L.wk, xn_), n, E, k_, KD, 0, opt(L.bk));
+    ops_.matvec(r, L.wv, input_for(L.wv, xn_), n, E, v_, VD, 0, opt(L.bv));
+
+    const bool swa = c_.layer_uses_swa(il);
+    Ops::RopeStoreArgs rs{n, c_.n_head, c_.n_head_kv, hd, hdv, c_.n_rot, n_ctx_,
+                          c_.rope_mode == RopeMode::Neox, c_.qk_norm, eps, c_.prescale_q ? q_scale : 1.0f,
+                          uint64_t(il) * layer_k_words, uint64_t(il) * layer_v_words};
+    ops_.rope_store(r, rs, q_, k_, v_, k_cache_, v_cache_, opt(L.q_norm), opt(L.k_norm),
+                    swa && rope_swa_.valid() ? rope_swa_ : rope_, batch_);
+    Ops::AttentionArgs as{n, c_.n_head, c_.n_head_kv, hd, hdv, n_ctx_, rs.k_layer_word, rs.v_layer_word,
+                          c_.prescale_q ? 1.0f : q_scale, c_.attn_logit_softcap, swa ? c_.sliding_window : 0};
+    ops_.attention(r, as, q_, k_cache_, v_cache_, attn_, scores_, batch_);
+
+    prepare_input(r, attn_, n, AD, {&L.wo});
+    ops_.matvec(r, L.wo, input_for(L.wo, attn_), n, AD, tmp_, E);
+    ops_.residual_norm(r, x_, tmp_, opt(L.post_attn_norm), opt(L.ffn_norm), xn_, n, E, eps);
+
+    prepare_input(r, xn_, n, E, {&L.w_gate, &L.w_up});
+    ops_.matvec(r, L.w_gate, input_for(L.w_gate, xn_), n, E, ffn_a_, F);
+    ops_.matvec(r, L.w_up, input_for(L.w_up, xn_), n, E, ffn_b_, F);
+    ops_.ffn_act(r, c_.ffn_act == FfnActivation::GeluGated, ffn_a_, F, 0, ffn_b_, F, 0, ffn_h_, n, F);
+    prepare_input(r, ffn_h_, n, F, {&L.w_down});
+    ops_.matvec(r, L.w_down, input_for(L.w_down, ffn_h_), n, F, tmp_, E);
+    // The next layer's input norm rides along with the residual add.
+    const Buffer* next_norm = il + 1 < c_.n_layer ? opt(layers_[size_t(il + 1)].attn_norm) : nullptr;
+    ops_.residual_norm(r, x_, tmp_, opt(L.post_ffn_norm), next_norm, xn_, n, E, eps);
+  }
+  if (n_out == 0) return 0;
+  ops_.rms_norm(r, x_, opt(output_norm_), x_out_, n_out, E, E, E, eps, &batch_);
+  prepare_input(r, x_out_, n_out, E, {&output_});
+  ops_.matvec(r, output_, input_for(output_, x_out_), n_out, E, logits_, c_.n_vocab, 0, nullptr,
+              c_.final_logit_softcap);
+  return n_out;
+}
+
+void WebGpuTransformer::forward(const BatchToken* batch, int64_t n, float* logits_out) {
+  if (n <= 0) return;
+  Recorder r = ops_.begin();
+  const int64_t n_out = record_forward(r, batch, n);
+  if (n_out == 0) {
+    ops_.submit(r);
+    return;
+  }
+  const uint64_t bytes = uint64_t(n_out) * uint64_t(c_.n_vocab) * 4;
+  r.copy(logits_, 0, readback_logits_, 0, bytes);
+  ops_.submit_and_read(r, readback_logits_, logits_out, bytes);
+}
+
+void WebGpuTransformer::forward_greedy(const BatchToken* batch, int64_t n, int32_t* tokens_out) {
+  if (n <= 0) return;
+  Recorder r = ops_.begin();
+  const int64_t n_out = record_forward(r, batch, n);
+  if (n_out == 0) {
+    ops_.submit(r);
+    return;
+  }
+  ops_.argmax(r, logits_, n_out, c_.n_vocab, c_.n_vocab, ids_);
+  r.copy(ids_, 0, readback_ids_, 0, uint64_t(n_out) * 4);
+  ops_.submit_and_read(r, readback_ids_, tokens_out, uint64_t(n_out) * 4);
+}
+
+}  // namespace hearth::webgpu

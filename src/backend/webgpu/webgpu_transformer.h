@@ -1,0 +1,69 @@
+#pragma once
+// The transformer forward pass on WebGPU, mirroring model/transformer.cpp's order of operations (so its
+// greedy tokens match the CPU's): embed, then per layer norm → qkv → (q/k norm) rope → KV store →
+// attention → output + residual → norm → gated FFN → residual, then the final norm and logits.
+// Weights live on the GPU in their GGUF block formats; so does the KV cache (f16). One forward() records
+// every dispatch into one command buffer and submits once; the host waits only for what it reads back:
+// the logits, or with forward_greedy() just the argmax token ids.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/webgpu/device.h"
+#include "backend/webgpu/ops.h"
+#include "model/model_config.h"
+#include "model/model_weights.h"
+#include "model/transformer.h"
+
+namespace hearth::webgpu {
+
+class WebGpuTransformer {
+ public:
+  // n_ctx positions for each of n_seq sequences; max_batch token contributions per forward().
+  WebGpuTransformer(const ModelConfig& config, const ModelWeights& weights, Device& device, int64_t max_batch,
+                    int64_t n_ctx, int n_seq = 1);
+  ~WebGpuTransformer();
+
+  int64_t max_batch() const { return max_batch_; }
+  int64_t n_ctx() const { return n_ctx_; }
+  // Most logits rows one forward() returns.
+  int64_t max_logits_rows() const { return max_out_; }
+
+  // n_vocab logits per token with logits=true, in batch order (as Transformer::forward).
+  void forward(const BatchToken* batch, int64_t n, float* logits_out);
+  // The argmax token of each logits row, computed on the GPU; only the ids are read back.
+  void forward_greedy(const BatchToken* batch, int64_t n, int32_t* tokens_out);
+
+  // Dispatches recorded by the last forward (for reports).
+  int last_dispatch_count() const { return ops_.dispatches_last_submit(); }
+
+  // Empty when the model can run on this adapter, else why not (unsupported weight type, a tensor or the
+  // KV cache beyond the adapter's limits).
+  static std::string unsupported_reason(const ModelConfig& config, const ModelWeights& weights,
+                                        const AdapterInfo& adapter, int64_t n_ctx, int n_seq = 1);
+
+ private:
+  struct Layer;
+  int64_t record_forward(Recorder& r, const BatchToken* batch, int64_t n);
+  void prepare_input(Recorder& r, const Buffer& x, int64_t n, int64_t cols, std::initializer_list<const GpuWeight*> ws);
+  const Buffer& input_for(const GpuWeight& w, const Buffer& x) const;
+
+  const ModelConfig& c_;
+  Device& d_;
+  Ops ops_;
+  int64_t max_batch_, n_ctx_;
+  int n_seq_;
+  int64_t max_out_;
+  std::vector<Layer> layers_;
+  GpuWeight token_embd_, output_;
+  Buffer output_norm_;
+  Buffer rope_, rope_swa_;
+  Buffer k_cache_, v_cache_;
+  Buffer batch_;
+  Buffer x_, xn_, q_, k_, v_, attn_, ffn_a_, ffn_b_, ffn_h_, tmp_, xq0_, xqk_, scores_, x_out_, logits_, ids_;
+  Buffer readback_logits_, readback_ids_;
+  std::vector<uint32_t> batch_host_;
+};
+
+}  // namespace hearth::webgpu

@@ -1,0 +1,469 @@
+// Every WebGPU kernel against the CPU backend on fresh random inputs (seed printed on failure), outputs
+// poisoned with NaNs first, relative L2 error <= 1e-3 (the f32 path; the kernels mirror the CPU's
+// activation quantization, so most agree far more closely).
+#include <algorithm>
+#include <cstring>
+
+#include "backend/cpu/kernels.h"
+#include "backend/cpu/quant_blocks.h"
+#include "backend/cpu/thread_pool.h"
+#include "backend/webgpu/kernel_source.h"
+#include "backend/webgpu/ops.h"
+#include "hearth/error.h"
+#include "webgpu_test_support.h"
+
+namespace hearth::webgpu {
+namespace {
+
+using test::download;
+using test::poison;
+using test::rel_l2;
+using test::upload;
+
+constexpr double kTol = 1e-3;
+
+// A random weight matrix in `type`'s block format, as quantize_row writes it.
+struct HostWeight {
+  std::vector<uint8_t> bytes;
+  cpu::WeightMatrix m;
+};
+
+HostWeight make_weight(std::mt19937_64& rng, TensorType type, int64_t rows, int64_t cols) {
+  HostWeight h;
+  const size_t rb = tensor_row_bytes(type, uint64_t(cols));
+  h.bytes.resize(rb * size_t(rows));
+  for (int64_t r = 0; r < rows; r++) {
+    std::vector<float> v = test::random_floats(rng, size_t(cols), 0.5f);
+    cpu::quantize_row(type, v.data(), h.bytes.data() + rb * size_t(r), cols);
+  }
+  h.m = {h.bytes.data(), type, rows, cols};
+  return h;
+}
+
+std::vector<float> cpu_matmul(const cpu::WeightMatrix& w, const std::vector<float>& x, int64_t n) {
+  static cpu::ThreadPool pool(1);
+  cpu::MatmulScratch scratch;
+  std::vector<float> y(size_t(n * w.rows));
+  cpu::matmul(w, x.data(), n, y.data(), w.rows, pool, scratch);
+  return y;
+}
+
+// Runs a matvec the way the transformer does: quantize the input if the weight type wants it, then dot.
+std::vector<float> gpu_matmul(Device& d, Ops& ops, const GpuWeight& gw, const std::vector<float>& x, int64_t n,
+                              const Buffer* bias = nullptr, float softcap = 0.0f) {
+  Buffer xb = upload(d, x);
+  const ActFormat f = act_format(gw.type);
+  Buffer xq = d.create_buffer(uint64_t(n) * act_words(f, gw.cols) * 4 + 16);
+  Buffer y = d.create_buffer(uint64_t(n * gw.rows) * 4);
+  poison(d, y);
+  Recorder r = ops.begin();
+  ops.quantize(r, f, xb, n, gw.cols, gw.cols, xq);
+  ops.matvec(r, gw, f == ActFormat::F32 ? xb : xq, n, gw.cols, y, gw.rows, 0, bias, softcap);
+  ops.submit(r);
+  return download(d, y, size_t(n * gw.rows));
+}
+
+class MatvecTest : public ::testing::TestWithParam<TensorType> {};
+
+TEST_P(MatvecTest, MatchesCpuForDecodeAndPrefill) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  const TensorType type = GetParam();
+  const int64_t rows = 67, cols = 512;  // rows not a multiple of anything; two K super-blocks per row
+  HostWeight w = make_weight(rng, type, rows, cols);
+  GpuWeight gw = GpuWeight::upload(*dev, w.m);
+  for (int64_t n : {1, 5, 11}) {  // decode, a partial token tile, more than one tile
+    SCOPED_TRACE("tokens " + std::to_string(n));
+    std::vector<float> x = test::random_floats(rng, size_t(n * cols));
+    std::vector<float> want = cpu_matmul(w.m, x, n);
+    std::vector<float> got = gpu_matmul(*dev, ops, gw, x, n);
+    EXPECT_LE(rel_l2(got, want), kTol) << tensor_type_name(type);
+  }
+}
+
+TEST_P(MatvecTest, SplitsWeightsAcrossBindings) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  const TensorType type = GetParam();
+  const int64_t rows = 40, cols = 256;
+  HostWeight w = make_weight(rng, type, rows, cols);
+  // At most 7 rows per binding: six bindings, the last one partial.
+  GpuWeight gw = GpuWeight::upload(*dev, w.m, tensor_row_bytes(type, cols) * 7);
+  ASSERT_EQ(gw.parts.size(), 6u);
+  std::vector<float> x = test::random_floats(rng, size_t(3 * cols));
+  EXPECT_LE(rel_l2(gpu_matmul(*dev, ops, gw, x, 3), cpu_matmul(w.m, x, 3)), kTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatvecTest,
+                         ::testing::Values(TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q4_0,
+                                           TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K),
+                         [](const auto& info) { return std::string(tensor_type_name(info.param)); });
+
+TEST(WebGpuOps, MatvecBiasSoftcapAndAccumulate) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  const int64_t rows = 33, cols = 64, n = 2;
+  HostWeight w = make_weight(rng, TensorType::F32, rows, cols);
+  GpuWeight gw = GpuWeight::upload(*dev, w.m);
+  std::vector<float> x = test::random_floats(rng, size_t(n * cols));
+  std::vector<float> bias = test::random_floats(rng, size_t(rows));
+  std::vector<float> base = cpu_matmul(w.m, x, n);
+  const float cap = 1.5f;
+  std::vector<float> want(base.size());
+  for (int64_t t = 0; t < n; t++)
+    for (int64_t r = 0; r < rows; r++) {
+      const float v = base[size_t(t * rows + r)] + bias[size_t(r)];
+      want[size_t(t * rows + r)] = std::tanh(v / cap) * cap;
+    }
+  Buffer bb = upload(*dev, bias);
+  EXPECT_LE(rel_l2(gpu_matmul(*dev, ops, gw, x, n, &bb, cap), want), kTol);
+
+  // accumulate: y already holds `prior`, the kernel adds the product (the residual path).
+  std::vector<float> prior = test::random_floats(rng, base.size());
+  Buffer xb = upload(*dev, x), y = upload(*dev, prior);
+  Recorder r = ops.begin();
+  ops.matvec(r, gw, xb, n, cols, y, rows, 0, nullptr, 0.0f, true);
+  ops.submit(r);
+  for (size_t i = 0; i < want.size(); i++) want[i] = prior[i] + base[i];
+  EXPECT_LE(rel_l2(download(*dev, y, want.size()), want), kTol);
+}
+
+class GetRowsTest : public ::testing::TestWithParam<TensorType> {};
+
+TEST_P(GetRowsTest, MatchesCpuDequantization) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  const TensorType type = GetParam();
+  const int64_t rows = 50, cols = 256;
+  HostWeight w = make_weight(rng, type, rows, cols);
+  GpuWeight gw = GpuWeight::upload(*dev, w.m, tensor_row_bytes(type, cols) * 16);  // 4 bindings
+  std::vector<uint32_t> batch;
+  std::vector<int64_t> ids = {0, 49, 17, 16, 31, 32, int64_t(rng() % rows)};
+  for (int64_t id : ids) batch.insert(batch.end(), {uint32_t(id), 0u, 0u, 0u});
+  Buffer bb = dev->create_buffer(batch.size() * 4);
+  dev->write(bb, 0, batch.data(), batch.size() * 4);
+  Buffer y = dev->create_buffer(ids.size() * cols * 4);
+  poison(*dev, y);
+  Recorder r = ops.begin();
+  ops.get_rows(r, gw, bb, int64_t(ids.size()), y, 2.0f);
+  ops.submit(r);
+  std::vector<float> want(ids.size() * cols);
+  for (size_t i = 0; i < ids.size(); i++) {
+    cpu::get_row(w.m, ids[i], &want[i * cols]);
+    for (int64_t j = 0; j < cols; j++) want[i * cols + size_t(j)] *= 2.0f;
+  }
+  EXPECT_LE(rel_l2(download(*dev, y, want.size()), want), 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllWeightTypes, GetRowsTest,
+                         ::testing::Values(TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q4_0,
+                                           TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K),
+                         [](const auto& info) { return std::string(tensor_type_name(info.param)); });
+
+TEST(WebGpuOps, ActivationQuantizationMatchesCpuBlocks) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  const int64_t cols = 512, n = 3;
+  std::vector<float> x = test::random_floats(rng, size_t(n * cols), 2.0f);
+  std::fill(x.begin() + 256, x.begin() + 512, 0.0f);  // an all-zero K block and Q8_0 blocks
+  Buffer xb = upload(*dev, x);
+  for (ActFormat f : {ActFormat::Q8_0, ActFormat::Q8_K}) {
+    const TensorType tt = f == ActFormat::Q8_0 ? TensorType::Q8_0 : TensorType::Q8_K;
+    Buffer q = dev->create_buffer(uint64_t(n) * act_words(f, cols) * 4);
+    poison(*dev, q);
+    Recorder r = ops.begin();
+    ops.quantize(r, f, xb, n, cols, cols, q);
+    ops.submit(r);
+    std::vector<uint32_t> words(size_t(n) * act_words(f, cols));
+    dev->read(q, 0, words.data(), words.size() * 4);
+    const size_t rb = tensor_row_bytes(tt, cols);
+    std::vector<uint8_t> ref(rb);
+    int64_t mismatched = 0, total = 0;
+    for (int64_t t = 0; t < n; t++) {
+      cpu::quantize_row(tt, &x[size_t(t * cols)], ref.data(), cols);
+      const uint32_t* g = &words[size_t(t) * act_words(f, cols)];
+      const int64_t blocks = f == ActFormat::Q8_0 ? cols / 32 : cols / 256;
+      const int64_t per = f == ActFormat::Q8_0 ? 32 : 256;
+      for (int64_t b = 0; b < blocks; b++) {
+        const uint32_t* gb = g + b * (f == ActFormat::Q8_0 ? 9 : 65);
+        float gd;
+        std::memcpy(&gd, gb, 4);
+        float rd;
+        const int8_t* rq;
+        if (f == ActFormat::Q8_0) {
+          const auto* blk = reinterpret_cast<const cpu::BlockQ8_0*>(ref.data()) + b;
+          rd = cpu::fp16_to_fp32(blk->d);
+          rq = blk->qs;
+        } else {
+          const auto* blk = reinterpret_cast<const cpu::BlockQ8_K*>(ref.data()) + b;
+          rd = blk->d;
+          rq = blk->qs;
+        }
+        // WGSL division may be off by an ulp or two, so the scale is compared to 2 ulp ...
+        EXPECT_NEAR(gd, rd, std::fabs(rd) * 2.5e-7f) << "block " << b;
+        for (int64_t j = 0; j < per; j++) {
+          const int8_t gq = int8_t((gb[1 + j / 4] >> (8 * (j % 4))) & 0xff);
+          EXPECT_LE(std::abs(int(gq) - int(rq[j])), 1);
+          mismatched += gq != rq[j];
+          total++;
+        }
+      }
+    }
+    // ... and the quants may differ by one only where x * scale lands within that error of a .5 boundary.
+    EXPECT_LE(mismatched, total / 1000) << tensor_type_name(tt);
+  }
+}
+
+TEST(WebGpuOps, RmsNormAndGather) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  const int64_t rows = 4, n = 300;
+  std::vector<float> x = test::random_floats(rng, size_t(rows * n), 3.0f), w = test::random_floats(rng, size_t(n));
+  Buffer xb = upload(*dev, x), wb = upload(*dev, w), y = dev->create_buffer(rows * n * 4);
+  std::vector<uint32_t> batch = {0, 0, 0, 3, 0, 0, 0, 1};  // output rows 0 and 1 gather inputs 3 and 1
+  Buffer bb = dev->create_buffer(batch.size() * 4);
+  dev->write(bb, 0, batch.data(), batch.size() * 4);
+  std::vector<float> want(size_t(rows * n));
+  for (int64_t r = 0; r < rows; r++) cpu::rms_norm(&x[size_t(r * n)], w.data(), &want[size_t(r * n)], n, 1e-6f);
+  poison(*dev, y);
+  Recorder r = ops.begin();
+  ops.rms_norm(r, xb, &wb, y, rows, n, n, n, 1e-6f);
+  ops.submit(r);
+  EXPECT_LE(rel_l2(download(*dev, y, want.size()), want), 1e-5);
+
+  poison(*dev, y);
+  Recorder r2 = ops.begin();
+  ops.rms_norm(r2, xb, &wb, y, 2, n, n, n, 1e-6f, &bb);
+  ops.submit(r2);
+  std::vector<float> got = download(*dev, y, size_t(2 * n));
+  std::vector<float> want2(want.begin() + 3 * n, want.begin() + 4 * n);
+  want2.insert(want2.end(), want.begin() + n, want.begin() + 2 * n);
+  EXPECT_LE(rel_l2(got, want2), 1e-5);
+}
+
+TEST(WebGpuOps, ResidualNormWithAndWithoutPostNorm) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  const int64_t n_tok = 3, n = 200;
+  const float eps = 1e-5f;
+  for (bool post : {false, true}) {
+    std::vector<float> x = test::random_floats(rng, size_t(n_tok * n)), o = test::random_floats(rng, size_t(n_tok * n));
+    std::vector<float> pw = test::random_floats(rng, size_t(n)), nw = test::random_floats(rng, size_t(n));
+    std::vector<float> want_x = x, want_xn(x.size());
+    for (int64_t t = 0; t < n_tok; t++) {
+      std::vector<float> ot(o.begin() + t * n, o.begin() + (t + 1) * n);
+      if (post) cpu::rms_norm(ot.data(), pw.data(), ot.data(), n, eps);
+      cpu::add(&want_x[size_t(t * n)], ot.data(), &want_x[size_t(t * n)], n);
+      cpu::rms_norm(&want_x[size_t(t * n)], nw.data(), &want_xn[size_t(t * n)], n, eps);
+    }
+    Buffer xb = upload(*dev, x), ob = upload(*dev, o), pb = upload(*dev, pw), nb = upload(*dev, nw);
+    Buffer xn = dev->create_buffer(x.size() * 4);
+    poison(*dev, xn);
+    Recorder r = ops.begin();
+    ops.residual_norm(r, xb, ob, post ? &pb : nullptr, &nb, xn, n_tok, n, eps);
+    ops.submit(r);
+    EXPECT_LE(rel_l2(download(*dev, xb, x.size()), want_x), 1e-6) << "post " << post;
+    EXPECT_LE(rel_l2(download(*dev, xn, x.size()), want_xn), 1e-5) << "post " << post;
+  }
+}
+
+// Rotary embedding (normal and neox, optional q/k norms and q pre-scaling) and the f16 KV store.
+class RopeStoreTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(RopeStoreTest, MatchesCpuRopeAndF16Cache) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  const bool neox = GetParam();
+  const int64_t n_tok = 3, n_head = 4, n_head_kv = 2, hd = 64, n_rot = 48, n_ctx = 40;
+  const float base = 10000.0f, eps = 1e-6f, q_scale = 0.125f;
+  const int64_t QD = n_head * hd, KD = n_head_kv * hd;
+  std::vector<float> q = test::random_floats(rng, size_t(n_tok * QD)), k = test::random_floats(rng, size_t(n_tok * KD));
+  std::vector<float> v = test::random_floats(rng, size_t(n_tok * KD));
+  std::vector<float> qn = test::random_floats(rng, size_t(hd)), kn = test::random_floats(rng, size_t(hd));
+  std::vector<float> ff = {};
+  const int32_t pos[n_tok] = {0, 7, 39};
+  std::vector<uint32_t> batch;
+  for (int64_t t = 0; t < n_tok; t++) batch.insert(batch.end(), {0u, uint32_t(pos[t]), 0u, 0u});
+  std::vector<float> table = rope_table(n_ctx, n_rot, base, 1.0f, ff);
+  Buffer qb = upload(*dev, q), kb = upload(*dev, k), vb = upload(*dev, v), qnb = upload(*dev, qn), knb = upload(*dev, kn);
+  Buffer tb = upload(*dev, table), bb = dev->create_buffer(batch.size() * 4);
+  dev->write(bb, 0, batch.data(), batch.size() * 4);
+  const uint64_t layer_words = uint64_t(n_ctx * KD / 2);
+  Buffer kc = dev->create_buffer(2 * layer_words * 4), vc = dev->create_buffer(2 * layer_words * 4);
+  poison(*dev, kc);
+  poison(*dev, vc);
+  Ops::RopeStoreArgs a{n_tok, n_head, n_head_kv, hd, hd, n_rot, n_ctx, neox, true, eps, q_scale, layer_words, layer_words};
+  Recorder r = ops.begin();
+  ops.rope_store(r, a, qb, kb, vb, kc, vc, &qnb, &knb, tb, bb);
+  ops.submit(r);
+
+  std::vector<float> want_q = q;
+  std::vector<uint16_t> kc_host(2 * layer_words * 2), vc_host(2 * layer_words * 2);
+  dev->read(kc, 0, kc_host.data(), kc_host.size() * 2);
+  dev->read(vc, 0, vc_host.data(), vc_host.size() * 2);
+  std::vector<float> got_k, want_k, got_v, want_v;
+  for (int64_t t = 0; t < n_tok; t++) {
+    for (int64_t h = 0; h < n_head; h++) {
+      float* qh = &want_q[size_t(t * QD + h * hd)];
+      cpu::rms_norm(qh, qn.data(), qh, hd, eps);
+      cpu::rope(qh, hd, n_rot, pos[t], base, 1.0f, nullptr, neox ? 2 : 0);
+      for (int64_t i = 0; i < hd; i++) qh[i] *= q_scale;
+    }
+    for (int64_t h = 0; h < n_head_kv; h++) {
+      std::vector<float> kh(k.begin() + t * KD + h * hd, k.begin() + t * KD + (h + 1) * hd);
+      cpu::rms_norm(kh.data(), kn.data(), kh.data(), hd, eps);
+      cpu::rope(kh.data(), hd, n_rot, pos[t], base, 1.0f, nullptr, neox ? 2 : 0);
+      for (int64_t i = 0; i < hd; i++) {
+        const size_t at = size_t(2 * layer_words + pos[t] * KD + h * hd + i);  // layer 1
+        got_k.push_back(cpu::fp16_to_fp32(kc_host[at]));
+        want_k.push_back(cpu::fp16_to_fp32(cpu::fp32_to_fp16(kh[size_t(i)])));
+        got_v.push_back(cpu::fp16_to_fp32(vc_host[at]));
+        want_v.push_back(cpu::fp16_to_fp32(cpu::fp32_to_fp16(v[size_t(t * KD + h * hd + i)])));
+      }
+    }
+  }
+  EXPECT_LE(rel_l2(download(*dev, qb, q.size()), want_q), 1e-5);
+  EXPECT_LE(rel_l2(got_k, want_k), 1e-3);
+  EXPECT_EQ(got_v, want_v);  // values are only rounded: bit-exact
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, RopeStoreTest, ::testing::Values(false, true),
+                         [](const auto& info) { return std::string(info.param ? "neox" : "normal"); });
+
+// The CPU transformer's attention over an f16 cache, written out: q rounded to f16 for the key dots,
+// probabilities rounded to f16 for the value sum.
+std::vector<float> cpu_attention(const std::vector<float>& q, const std::vector<uint16_t>& kc,
+                                 const std::vector<uint16_t>& vc, const std::vector<int32_t>& pos, int64_t n_head,
+                                 int64_t n_head_kv, int64_t hd, float scale, float softcap, int64_t window) {
+  const int64_t KD = n_head_kv * hd, group = n_head / n_head_kv;
+  std::vector<float> out(pos.size() * size_t(n_head * hd));
+  std::vector<uint16_t> q16(static_cast<size_t>(hd));
+  for (size_t t = 0; t < pos.size(); t++)
+    for (int64_t h = 0; h < n_head; h++) {
+      const int64_t hk = h / group, p_end = pos[t] + 1;
+      const int64_t p_begin = window > 0 ? std::max<int64_t>(0, pos[t] - window + 1) : 0;
+      cpu::fp32_to_fp16_row(&q[t * size_t(n_head * hd) + size_t(h * hd)], q16.data(), hd);
+      std::vector<float> s(static_cast<size_t>(p_end));
+      float mx = -INFINITY;
+      for (int64_t p = p_begin; p < p_end; p++) {
+        float v = cpu::vec_dot_f16(hd, &kc[size_t(p * KD + hk * hd)], q16.data()) * scale;
+        if (softcap > 0) v = std::tanh(v / softcap) * softcap;
+        s[size_t(p)] = v;
+        mx = std::max(mx, v);
+      }
+      double sum = 0;
+      for (int64_t p = p_begin; p < p_end; p++) sum += (s[size_t(p)] = std::exp(s[size_t(p)] - mx));
+      float* o = &out[t * size_t(n_head * hd) + size_t(h * hd)];
+      for (int64_t p = p_begin; p < p_end; p++) {
+        const float w = cpu::fp16_to_fp32(cpu::fp32_to_fp16(s[size_t(p)] * float(1.0 / sum)));
+        cpu::vec_mad_f16(hd, o, &vc[size_t(p * KD + hk * hd)], w);
+      }
+    }
+  return out;
+}
+
+TEST(WebGpuOps, AttentionDecodePrefillGqaWindowSoftcap) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  const int64_t n_head = 4, n_head_kv = 2, hd = 32, n_ctx = 80, KD = n_head_kv * hd;
+  std::vector<float> kf = test::random_floats(rng, size_t(n_ctx * KD)), vf = test::random_floats(rng, size_t(n_ctx * KD));
+  std::vector<uint16_t> kc(kf.size()), vc(vf.size());
+  cpu::fp32_to_fp16_row(kf.data(), kc.data(), int64_t(kf.size()));
+  cpu::fp32_to_fp16_row(vf.data(), vc.data(), int64_t(vf.size()));
+  Buffer kcb = dev->create_buffer(kc.size() * 2), vcb = dev->create_buffer(vc.size() * 2);
+  dev->write(kcb, 0, kc.data(), kc.size() * 2);
+  dev->write(vcb, 0, vc.data(), vc.size() * 2);
+  struct Case {
+    std::vector<int32_t> pos;
+    float softcap;
+    int64_t window;
+  };
+  for (const Case& c : {Case{{79}, 0.0f, 0}, Case{{0, 1, 2, 3, 4, 5, 6, 7, 8}, 0.0f, 0}, Case{{50, 70}, 20.0f, 16}}) {
+    const int64_t n = int64_t(c.pos.size());
+    std::vector<float> q = test::random_floats(rng, size_t(n * n_head * hd));
+    std::vector<uint32_t> batch;
+    for (int32_t p : c.pos) batch.insert(batch.end(), {0u, uint32_t(p), 0u, 0u});
+    Buffer qb = upload(*dev, q), bb = dev->create_buffer(batch.size() * 4);
+    dev->write(bb, 0, batch.data(), batch.size() * 4);
+    Buffer out = dev->create_buffer(q.size() * 4), scores = dev->create_buffer(uint64_t(n * n_head * n_ctx) * 4);
+    poison(*dev, out);
+    const float scale = 1.0f / std::sqrt(float(hd));
+    Ops::AttentionArgs a{n, n_head, n_head_kv, hd, hd, n_ctx, 0, 0, scale, c.softcap, c.window};
+    Recorder r = ops.begin();
+    ops.attention(r, a, qb, kcb, vcb, out, scores, bb);
+    ops.submit(r);
+    std::vector<float> want = cpu_attention(q, kc, vc, c.pos, n_head, n_head_kv, hd, scale, c.softcap, c.window);
+    EXPECT_LE(rel_l2(download(*dev, out, want.size()), want), 1e-4) << "tokens " << n;
+  }
+}
+
+TEST(WebGpuOps, GatedActivations) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  const int64_t n_tok = 2, n = 700;
+  // gate and up as halves of one fused row (phi3 layout), gates spread wide to cross GELU's +-10 cutoffs.
+  std::vector<float> gu = test::random_floats(rng, size_t(n_tok * 2 * n), 4.0f);
+  Buffer gub = upload(*dev, gu), y = dev->create_buffer(uint64_t(n_tok * n) * 4);
+  for (bool gelu : {false, true}) {
+    std::vector<float> want(size_t(n_tok * n));
+    for (int64_t t = 0; t < n_tok; t++) {
+      const float* g = &gu[size_t(t * 2 * n)];
+      if (gelu) cpu::gelu_mul(g, g + n, &want[size_t(t * n)], n);
+      else cpu::silu_mul(g, g + n, &want[size_t(t * n)], n);
+    }
+    poison(*dev, y);
+    Recorder r = ops.begin();
+    ops.ffn_act(r, gelu, gub, 2 * n, 0, gub, 2 * n, n, y, n_tok, n);
+    ops.submit(r);
+    EXPECT_LE(rel_l2(download(*dev, y, want.size()), want), kTol) << (gelu ? "gelu" : "silu");
+  }
+}
+
+TEST(WebGpuOps, SoftmaxAndArgmax) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  const int64_t rows = 3, n = 1000;
+  std::vector<float> x = test::random_floats(rng, size_t(rows * n), 5.0f);
+  x[size_t(2 * n + 10)] = x[size_t(2 * n + 900)] = 100.0f;  // a tie: the first index wins
+  Buffer xb = upload(*dev, x), ids = dev->create_buffer(rows * 4);
+  Recorder r = ops.begin();
+  ops.argmax(r, xb, rows, n, n, ids);
+  ops.softmax(r, xb, rows, n, n);
+  ops.submit(r);
+  std::vector<uint32_t> got(rows);
+  dev->read(ids, 0, got.data(), rows * 4);
+  std::vector<float> want = x;
+  for (int64_t i = 0; i < rows; i++) {
+    auto b = x.begin() + i * n;
+    EXPECT_EQ(got[size_t(i)], uint32_t(std::max_element(b, b + n) - b)) << "row " << i;
+    cpu::softmax_inplace(&want[size_t(i * n)], n);
+  }
+  EXPECT_EQ(got[2], 10u);
+  EXPECT_LE(rel_l2(download(*dev, xb, want.size()), want), 1e-5);
+}
+
+TEST(WebGpuDevice, ReportsErrorsAsHearthErrors) {
+  HEARTH_REQUIRE_GPU(dev);
+  EXPECT_THROW(dev->pipeline("broken", "@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }"), Error);
+  EXPECT_THROW(dev->create_buffer(dev->info().max_buffer_bytes + 4096), Error);
+  EXPECT_THROW(kernel_source("matvec.wgsl", {}), Error);  // a template variable left without a value
+  Buffer small = dev->create_buffer(16);
+  std::vector<uint8_t> big(64);
+  EXPECT_THROW(dev->write(small, 0, big.data(), big.size()), Error);
+  EXPECT_GT(dev->info().max_storage_binding_bytes, 0u);
+  EXPECT_GE(dev->info().max_workgroups_per_dimension, 65535u);
+}
+
+}  // namespace
+}  // namespace hearth::webgpu
