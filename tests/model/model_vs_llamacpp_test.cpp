@@ -43,16 +43,21 @@ std::vector<std::string> reference_names() {
   return names;
 }
 
-// Relative L2 tolerance on the logits: the targets are 1e-3 for float weights and 1e-2 for quantized
-// ones. F16/BF16 weights are held to 1e-2 for now: llama.cpp rounds activations to f16/bf16 in some paths
-// and not in others (vec_dot vs its sgemm), and hearth measures 1.6e-3 (F16) and 5.9e-3 (BF16) against it;
-// greedy tokens agree exactly. F32 is held to the 1e-3 target.
-// Q4_0 is held to 2e-2: on AVX-512 llama.cpp repacks Q4_0 weights and runs batches through a GEMM whose
-// summation order differs from its own single-token path (which hearth matches to 4e-6); with random
-// weights that order difference grows to 1.3–1.7e-2 after a 20-token prompt.
+// Relative L2 tolerance on the logits: the targets, 1e-3 for float weights and 1e-2 for quantized
+// ones. The reference is llama.cpp's default path (prompt in one batch of up to 512). hearth's AVX-512 table
+// sums in the orders llama.cpp's zen4 build uses (tinyBLAS for batches, ggml_vec_dot_* for single tokens,
+// the repacked q4_0 8x8 gemm for Q4_0 matrices with rows % 8 == 0; see tests/backend/cpu/llama_order_test).
+// Measured on the fixtures (hearth avx512vnni vs llama.cpp zen4): F16 <= 9.4e-4, F32 <= 7e-6, Q4_0 <= 1e-6,
+// other quantized types <= 2.7e-3.
+// BF16 is still held to 1e-2: 0 on two prompts but 5.9e-3 on the 21-token one. Its matmuls now reproduce
+// llama.cpp's (vdpbf16ps, same orders), so the rest comes from code outside the kernels that does not yet
+// follow llama.cpp's order: attention (llama.cpp: K·q via tinyBLAS 16-lane, softmax with ggml_v_expf summed
+// per 16 lanes, probabilities·V as a 16-lane f16 dot over positions; hearth: 4x8-lane dots, libm exp,
+// sequential sums) and the last layer, which llama.cpp runs for the output token only (single-token order)
+// while hearth runs the whole batch. BF16's 8-bit activations turn those last-bit differences into flips.
 double tolerance(const std::string& name) {
-  if (name.find("-f32") != std::string::npos) return 1e-3;
-  if (name.find("-q4_0") != std::string::npos) return 2e-2;
+  if (name.find("-bf16") != std::string::npos) return 1e-2;
+  if (name.find("-f32") != std::string::npos || name.find("-f16") != std::string::npos) return 1e-3;
   return 1e-2;
 }
 

@@ -21,11 +21,25 @@ using DotTileFn = void (*)(int64_t n, const void* w, size_t w_stride, int nr, co
 // Converts activations to the vec_dot type.
 using QuantizeFn = void (*)(const float* src, void* dst, int64_t n);
 
+// A tile of exactly `interleave` weight rows (a multiple of 8) for matrices whose row count is a multiple of
+// it: llama.cpp repacks such weights (Q4_0 on x86: 8 rows interleaved) and sums them in its own order.
+using GroupTileFn = void (*)(int64_t n, const void* w, size_t w_stride, const void* x, size_t x_stride, int nc,
+                             float* y, int64_t y_stride);
+
 struct TypeKernels {
   VecDotFn vec_dot = nullptr;
+  // Batches of two or more tokens.
   DotTileFn dot_tile = nullptr;
   int tile_rows = 1;
   int tile_cols = 1;
+  // A single token (decode, and the last-token logits); null: dot_tile. llama.cpp sums single tokens in
+  // another order than batches for the float types (ggml_vec_dot_* vs llamafile's tinyBLAS).
+  DotTileFn token_tile = nullptr;
+  int token_tile_rows = 1;
+  // Repacked-weight order for matrices with rows % interleave == 0 (every batch size); null: not repacked.
+  GroupTileFn group_tile = nullptr;
+  int interleave = 0;
+  int group_cols = 1;
 };
 
 struct KernelTable {

@@ -86,9 +86,26 @@ void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x
     xq = scratch.quantized_x.data();
   }
 
+  // Which tile walks the matrix: llama.cpp's repacked order where it would repack this matrix, its
+  // single-token order for one token, its batch order otherwise.
+  enum class Walk { Batch, Token, Group };
+  Walk walk = Walk::Batch;
+  int tr = k.tile_rows, tc = k.tile_cols;
+  if (k.group_tile && k.interleave > 0 && w.rows % k.interleave == 0) {
+    walk = Walk::Group;
+    tr = k.interleave;
+    tc = k.group_cols;
+  } else if (n_tokens == 1 && k.token_tile) {
+    walk = Walk::Token;
+    tr = k.token_tile_rows;
+    tc = 1;
+  }
+
   // Everything the workers need, behind one pointer so std::function stores the job inline.
   struct Job {
     const TypeKernels* k;
+    Walk walk;
+    int tr, tc;
     const uint8_t* w;
     size_t w_row;
     int64_t rows, cols, n_tokens;
@@ -97,26 +114,40 @@ void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x
     float* y;
     int64_t y_stride;
     std::atomic<int64_t> next_row{0};
-  } job{&k, static_cast<const uint8_t*>(w.data), row_bytes(w.type, w.cols), w.rows, w.cols, n_tokens, xq, x_row,
-        y, y_stride};
+  } job{&k, walk, tr, tc, static_cast<const uint8_t*>(w.data), row_bytes(w.type, w.cols), w.rows, w.cols, n_tokens,
+        xq, x_row, y, y_stride};
 
   // Threads take row chunks from a shared counter rather than fixed ranges: on a busy machine a thread
-  // that loses its core for a while delays one chunk, not half the matrix.
+  // that loses its core for a while delays one chunk, not half the matrix. Chunks and row blocks are
+  // multiples of the tile height, so a group tile always gets its full row count.
   pool.run([j = &job](int, int nt) {
-    const int tr = j->k->tile_rows, tc = j->k->tile_cols;
-    const int64_t chunk = std::max<int64_t>(kRowBlock, (j->rows / (8 * nt)) / tr * tr);
+    const int tr = j->tr, tc = j->tc;
+    const int64_t row_block = std::max<int64_t>(kRowBlock / tr, 1) * tr;
+    const int64_t chunk = std::max<int64_t>(row_block, (j->rows / (8 * nt)) / row_block * row_block);
     for (;;) {
       const int64_t c_begin = j->next_row.fetch_add(chunk, std::memory_order_relaxed);
       if (c_begin >= j->rows) break;
       const int64_t c_end = std::min(j->rows, c_begin + chunk);
-      for (int64_t rb = c_begin; rb < c_end; rb += kRowBlock) {
-        const int64_t rb_end = std::min(c_end, rb + kRowBlock);
+      for (int64_t rb = c_begin; rb < c_end; rb += row_block) {
+        const int64_t rb_end = std::min(c_end, rb + row_block);
         for (int64_t t = 0; t < j->n_tokens; t += tc) {
           const int nc = static_cast<int>(std::min<int64_t>(tc, j->n_tokens - t));
+          const uint8_t* x = j->x + t * j->x_row;
+          float* y = j->y + t * j->y_stride;
           for (int64_t r = rb; r < rb_end; r += tr) {
             const int nr = static_cast<int>(std::min<int64_t>(tr, rb_end - r));
-            j->k->dot_tile(j->cols, j->w + r * j->w_row, j->w_row, nr, j->x + t * j->x_row, j->x_row, nc,
-                           j->y + t * j->y_stride + r, j->y_stride);
+            const uint8_t* w = j->w + r * j->w_row;
+            switch (j->walk) {
+              case Walk::Group:
+                j->k->group_tile(j->cols, w, j->w_row, x, j->x_row, nc, y + r, j->y_stride);
+                break;
+              case Walk::Token:
+                j->k->token_tile(j->cols, w, j->w_row, nr, x, j->x_row, nc, y + r, j->y_stride);
+                break;
+              case Walk::Batch:
+                j->k->dot_tile(j->cols, w, j->w_row, nr, x, j->x_row, nc, y + r, j->y_stride);
+                break;
+            }
           }
         }
       }

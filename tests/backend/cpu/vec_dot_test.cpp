@@ -132,14 +132,18 @@ TEST(VecDot, SimdActivationQuantizersAreByteExact) {
   }
 }
 
-// Every SIMD table sums the float part in llama.cpp's x86 order (8 lanes per block, FMA block after block,
-// hsum_float_8), so all SIMD tables agree bit for bit. A 16-lane AVX-512 accumulator differed by ~1e-7,
-// which flipped a later activation quant on a fixture model (rel L2 0.09 vs llama.cpp).
+// Every SIMD table sums the quantized types' float part in llama.cpp's x86 order (8 lanes per block, FMA
+// block after block, hsum_float_8), so the SIMD tables agree bit for bit there. A 16-lane AVX-512
+// accumulator differed by ~1e-7, which flipped a later activation quant on a fixture model (rel L2 0.09 vs
+// llama.cpp). The float weight types differ on purpose: each table follows the matching llama.cpp build
+// (AVX2: 8-lane tinyBLAS; AVX-512: 16-lane tinyBLAS and vdpbf16ps, see llama_order_test.cpp), so they
+// agree only within rounding (SimdKernelsMatchScalar).
 TEST(VecDot, SimdTablesAgreeBitForBit) {
   HEARTH_SEEDED_RNG(rng);
   const std::vector<const KernelTable*> tables = available_kernels();
   if (tables.size() < 3) GTEST_SKIP() << "needs two SIMD tables";
   for (TensorType wt : test::weight_types()) {
+    if (wt == TensorType::F32 || wt == TensorType::F16 || wt == TensorType::BF16) continue;
     SCOPED_TRACE(cpu_type_name(wt));
     const TypeKernels& a = type_kernels(*tables[1], wt);
     const TypeKernels& b = type_kernels(*tables[2], wt);
