@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the fuzz preset and fuzzes the GGUF reader: scripts/run_fuzz.sh [seconds=60]
-# Exits non-zero on any crash, sanitizer report, leak, oversized allocation or slow input.
+# Builds the fuzz preset and runs each libFuzzer target: scripts/run_fuzz.sh [gguf-seconds=60] [other-seconds=30]
+# Exits non-zero on any crash, sanitizer report, leak, oversized allocation, slow input or broken invariant.
 set -euo pipefail
-seconds="${1:-60}"
+gguf_seconds="${1:-60}"
+other_seconds="${2:-30}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${HEARTH_FUZZ_BUILD_DIR:-$root/build/fuzz}"
 cd "$root"
@@ -10,19 +11,29 @@ cd "$root"
 if [[ -z "${HEARTH_FUZZ_BUILD_DIR:-}" ]]; then
   cmake --preset fuzz >/dev/null
 fi
-cmake --build "$build" --target gguf_reader_fuzz gguf_seed_gen -j2
+cmake --build "$build" --target gguf_reader_fuzz gguf_seed_gen tokenizer_fuzz -j2
 
-fuzzer="$(find "$build" -name gguf_reader_fuzz -type f -perm -u+x | head -n1)"
-seed_gen="$(find "$build" -name gguf_seed_gen -type f -perm -u+x | head -n1)"
+binary() { find "$build" -name "$1" -type f -perm -u+x | head -n1; }
+artifacts="$build/fuzz-artifacts/"
+mkdir -p "$artifacts"
+
+# GGUF reader: hostile files, seeded with valid ones written at run time (no binary seeds committed).
 seeds="$build/fuzz-seeds/gguf_reader"
 corpus="$build/fuzz-corpus/gguf_reader"
-artifacts="$build/fuzz-artifacts/"
-mkdir -p "$seeds" "$corpus" "$artifacts"
-"$seed_gen" "$seeds"
-
-echo "fuzzing the GGUF reader for ${seconds}s (corpus $corpus, crashes go to $artifacts)"
-"$fuzzer" "$corpus" "$seeds" \
+mkdir -p "$seeds" "$corpus"
+"$(binary gguf_seed_gen)" "$seeds"
+echo "fuzzing the GGUF reader for ${gguf_seconds}s (corpus $corpus, crashes go to $artifacts)"
+"$(binary gguf_reader_fuzz)" "$corpus" "$seeds" \
   -dict="$root/fuzz/gguf.dict" \
-  -max_total_time="$seconds" \
+  -max_total_time="$gguf_seconds" \
   -malloc_limit_mb=64 -rss_limit_mb=1024 -max_len=65536 -timeout=10 \
+  -artifact_prefix="$artifacts" -print_final_stats=1
+
+# Tokenizers on the fixtures' real vocabularies (the fixtures must exist: scripts/make_fixtures.sh).
+corpus="$build/fuzz-corpus/tokenizer"
+mkdir -p "$corpus"
+echo "fuzzing the tokenizers for ${other_seconds}s"
+"$(binary tokenizer_fuzz)" "$corpus" \
+  -max_total_time="$other_seconds" \
+  -malloc_limit_mb=256 -rss_limit_mb=2048 -max_len=4096 -timeout=10 \
   -artifact_prefix="$artifacts" -print_final_stats=1
