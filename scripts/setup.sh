@@ -17,6 +17,7 @@ packages=(
   nodejs npm                             # reference tools (llama.cpp via node-llama-cpp, HF tokenizers/jinja)
   python3
   chromium libvulkan1                    # WebGPU tests: SwiftShader's Vulkan ICD (ships with chromium) + loader
+  emscripten node-acorn                  # browser build (scripts/build_wasm.sh)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -31,7 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Reference tools from npm (pinned by package-lock.json).
-if [ ! -d tools/reference/node_modules/node-llama-cpp ]; then
+if [ ! -d tools/reference/node_modules/node-llama-cpp ] || [ ! -d tools/reference/node_modules/ajv-formats ]; then
   # npm install, not npm ci: npm leaves other platforms' optional llama.cpp builds out of the lock file,
   # which makes npm ci refuse it.
   (cd tools/reference && npm install --no-audit --no-fund --loglevel=error)
@@ -45,4 +46,5 @@ fi
 cmake --preset release >/dev/null
 cmake --build build/release -j"$(nproc)"
 scripts/make_fixtures.sh
+scripts/build_wasm.sh >/dev/null && (cd web && npm install --no-audit --no-fund --loglevel=error)   # browser package + its tests
 echo "setup done: try  build/release/bin/hearth run \"Once upon a time\""

@@ -1,0 +1,50 @@
+#pragma once
+// Byte-at-a-time UTF-8 decoding whose state fits in a few bytes, so a token may end in the middle of a
+// character and the next token finish it.
+#include <cstdint>
+
+namespace hearth {
+
+struct Utf8Decoder {
+  enum class Result : uint8_t { Complete, Partial, Invalid };
+  uint32_t value = 0;      // bits gathered so far
+  uint8_t remaining = 0;   // continuation bytes still needed
+  uint8_t length = 0;      // full length of the character being decoded
+
+  Result push(uint8_t b) {
+    if (remaining == 0) {
+      if (b < 0x80) {
+        value = b;
+        length = 1;
+        return Result::Complete;
+      }
+      if (b >= 0xC2 && b <= 0xDF) { value = b & 0x1Fu; remaining = 1; length = 2; return Result::Partial; }
+      if (b >= 0xE0 && b <= 0xEF) { value = b & 0x0Fu; remaining = 2; length = 3; return Result::Partial; }
+      if (b >= 0xF0 && b <= 0xF4) { value = b & 0x07u; remaining = 3; length = 4; return Result::Partial; }
+      return Result::Invalid;
+    }
+    if ((b & 0xC0) != 0x80) return Result::Invalid;
+    value = (value << 6) | (b & 0x3Fu);
+    if (--remaining > 0) {
+      // Reject overlong and surrogate prefixes as soon as the second byte shows them.
+      if (remaining + 2 == length && !prefix_possible()) return Result::Invalid;
+      return Result::Partial;
+    }
+    if (length == 3 && (value < 0x800 || (value >= 0xD800 && value <= 0xDFFF))) return Result::Invalid;
+    if (length == 4 && (value < 0x10000 || value > 0x10FFFF)) return Result::Invalid;
+    return Result::Complete;
+  }
+
+  // The code points a partial character can still become: [lo, hi].
+  uint32_t range_lo() const { return value << (6 * remaining); }
+  uint32_t range_hi() const { return range_lo() | ((1u << (6 * remaining)) - 1); }
+
+ private:
+  bool prefix_possible() const {
+    const uint32_t lo = range_lo(), hi = range_hi();
+    if (length == 3) return hi >= 0x800 && !(lo >= 0xD800 && hi <= 0xDFFF);
+    return hi >= 0x10000 && lo <= 0x10FFFF;
+  }
+};
+
+}  // namespace hearth
