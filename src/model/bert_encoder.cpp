@@ -27,8 +27,10 @@ BertEncoder::BertEncoder(const BertConfig& c, const BertWeights& w, cpu::ThreadP
 void BertEncoder::matmul_bias(const cpu::WeightMatrix& w, const std::vector<float>& b, const float* x, int64_t n,
                               float* y) {
   cpu::matmul(w, x, n, y, w.rows, pool_, mm_scratch_);
-  pool_.parallel_for(n, [&](int64_t a, int64_t z) {
-    for (int64_t t = a; t < z; t++) cpu::add(y + t * w.rows, b.data(), y + t * w.rows, w.rows);
+  // One captured pointer keeps the closure inside std::function's inline buffer: no allocation per call.
+  struct Rows { float* y; const float* b; int64_t len; } rows{y, b.data(), w.rows};
+  pool_.parallel_for(n, [&rows](int64_t a, int64_t z) {
+    for (int64_t t = a; t < z; t++) cpu::add(rows.y + t * rows.len, rows.b, rows.y + t * rows.len, rows.len);
   });
 }
 
@@ -84,11 +86,12 @@ const float* BertEncoder::encode(const int32_t* tokens, int64_t n) {
 // Every token attends to every token of the input (or to those before it when the model is causal), one
 // (query token, head) pair per task, in f32 as llama.cpp's cache-less path computes it.
 void BertEncoder::attention(int64_t n) {
-  const int64_t E = c_.n_embd, hd = c_.head_dim, H = c_.n_head;
-  const float scale = 1.0f / std::sqrt(float(hd));
-  const int64_t tasks = n * H;
-  const bool causal = c_.causal;
-  pool_.run([&](int ith, int nth) {
+  // Captures fit std::function's inline buffer (no allocation per layer).
+  pool_.run([this, n](int ith, int nth) {
+    const int64_t E = c_.n_embd, hd = c_.head_dim, H = c_.n_head;
+    const float scale = 1.0f / std::sqrt(float(hd));
+    const int64_t tasks = n * H;
+    const bool causal = c_.causal;
     float* scores = &scores_[size_t(ith) * size_t(max_tokens_)];
     for (int64_t task = ith; task < tasks; task += nth) {
       const int64_t i = task / H, h = task % H;
