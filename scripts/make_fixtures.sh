@@ -63,6 +63,9 @@ efixture bert-wpm-q8_0-cls --arch bert --wordpiece-vocab "$wpm" --weights Q8_0 -
 # Qwen3-Embedding shape: qwen3 decoder, last-token pooling over the appended EOS token.
 efixture qwen3-bpe-embed-q8_0 --arch qwen3 $(hf qwen3) --pre qwen2 --weights Q8_0 --tied --rope-base 1000000 --seed 91 \
   --heads 4 --kv-heads 2 --pooling last --add-eos
+# A decoder with mean pooling over every position (gte-style), F16.
+efixture qwen3-bpe-embed-f16-mean --arch qwen3 $(hf qwen3) --pre qwen2 --weights F16 --tied --rope-base 1000000 --seed 93 \
+  --embd 128 --heads 2 --kv-heads 1 --ff 256 --pooling mean
 
 # The model `hearth run` uses when no -m is given.
 if [ $force = 1 ] || [ ! -s "$root/models/default.gguf" ]; then

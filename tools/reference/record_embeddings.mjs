@@ -18,6 +18,7 @@ export const EMBEDDING_FIXTURES = [
   { name: "bert-wpm-f16", contextSize: 512 },
   { name: "bert-wpm-q8_0-cls", contextSize: 512 },
   { name: "qwen3-bpe-embed-q8_0", contextSize: 1024 },
+  { name: "qwen3-bpe-embed-f16-mean", contextSize: 1024 },
 ];
 
 const sentences = (n) => Array.from({ length: n }, (_, i) =>
