@@ -157,6 +157,9 @@ class DecoderEmbeddingModel final : public EmbeddingModelBase {
  public:
   DecoderEmbeddingModel(GgufFile file, int threads) : EmbeddingModelBase(std::move(file), threads) {
     config_ = ModelConfig::from_gguf(file_);
+    // hearth's decoder attends causally; a file asking for bidirectional attention would embed differently.
+    if (!file_.get_bool(config_.arch + ".attention.causal", true))
+      throw Error(fmt::format("{}.attention.causal is false: bidirectional decoders are not supported", config_.arch));
     weights_ = ModelWeights::load(file_, config_);
     const std::string key = config_.arch + ".pooling_type";
     const GgufValue* v = file_.find(key);

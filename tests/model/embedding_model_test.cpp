@@ -170,6 +170,13 @@ TEST(EmbeddingModel, BadFilesAreClearErrors) {
                                            }).string(), 1);
   EXPECT_EQ(none->pooling(), "last");
 
+  // A decoder that asks for bidirectional attention is refused rather than embedded causally.
+  REQUIRE_FIXTURE("qwen3-bpe-embed-f16-mean");
+  EXPECT_NE(load(rewrite(fixture("qwen3-bpe-embed-f16-mean"), "embed_bidir.gguf", [](hearth::GgufWriter& w) {
+              w.set("qwen3.attention.causal", hearth::GgufValue::boolean(false));
+            })).find("bidirectional"),
+            std::string::npos);
+
   const fs::path junk = fs::temp_directory_path() / "embed_junk.gguf";
   { std::FILE* f = std::fopen(junk.c_str(), "wb"); std::fputs("not a gguf file at all", f); std::fclose(f); }
   EXPECT_FALSE(load(junk).empty());
