@@ -8,3 +8,5 @@ cmake --build build/release -j"$(nproc)"
 scripts/make_fixtures.sh >/dev/null
 [ -x scripts/make_vocab_fixtures.sh ] && scripts/make_vocab_fixtures.sh >/dev/null
 ctest --preset release -j"$(nproc)" "$@"
+# Browser package: Emscripten artifacts (incremental) and the Chromium tests, where the tools are installed.
+if command -v emcc >/dev/null && [ -x /usr/bin/chromium ] && [ -d web/node_modules/playwright-core ]; then scripts/build_wasm.sh >/dev/null && (cd web && node --test tests/); fi

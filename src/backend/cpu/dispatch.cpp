@@ -41,6 +41,9 @@ const KernelTable& choose_kernels() {
 #if defined(HEARTH_HAVE_AVX2_TU)
   if (cpu_has_avx2()) return avx2_kernels();
 #endif
+#if defined(__wasm_simd128__)
+  return wasm_simd128_kernels();   // chosen at compile time: a SIMD128 module only loads where it runs
+#endif
   return scalar_kernels();
 }
 
@@ -60,6 +63,9 @@ std::vector<const KernelTable*> available_kernels() {
 #endif
 #if defined(HEARTH_HAVE_AVX512_TU)
   if (cpu_has_avx512_vnni()) tables.push_back(&avx512_kernels());
+#endif
+#if defined(__wasm_simd128__)
+  tables.push_back(&wasm_simd128_kernels());
 #endif
   return tables;
 }

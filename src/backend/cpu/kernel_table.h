@@ -57,6 +57,8 @@ const KernelTable& scalar_kernels();
 const KernelTable& avx2_kernels();
 // The AVX-512 (F/BW/VL/DQ) + VNNI table for the quantized types; only call when the CPU supports it.
 const KernelTable& avx512_kernels();
+// The WebAssembly SIMD128 table (browser build only: compiled when __wasm_simd128__ is defined).
+const KernelTable& wasm_simd128_kernels();
 // The table chosen at start-up: the widest the CPU supports; HEARTH_SIMD=scalar|avx2 caps it.
 const KernelTable& active_kernels();
 // Every table this CPU can run, scalar first (tests compare each against scalar).

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the browser artifacts with Emscripten (Debian's emscripten 3.1.6) and copies them to web/dist/:
+#   hearth-threads.{js,wasm,worker.js}  pthreads + SIMD128, for cross-origin isolated pages
+#   hearth-single.{js,wasm}             one thread + SIMD128
+# The web/ worker picks one at run time. Usage: scripts/build_wasm.sh [threads|single]  (default: both)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}   # emscripten's tools import acorn from Debian's node modules
+command -v emcc >/dev/null || { echo "emcc not found: install the emscripten and node-acorn packages (scripts/setup.sh)" >&2; exit 1; }
+
+jobs=$(nproc)
+which=${1:-both}
+mkdir -p web/dist
+build() {   # preset, build dir
+  cmake --preset "$1" >/dev/null
+  cmake --build "$2" --target hearth_wasm -j"$jobs"
+  cp "$2"/dist/hearth-* web/dist/
+}
+[ "$which" = single ] || build wasm build/wasm
+[ "$which" = threads ] || build wasm-single build/wasm-single
+ls -l web/dist

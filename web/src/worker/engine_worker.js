@@ -1,0 +1,295 @@
+// The engine's Web Worker: loads the WebAssembly artifact (threaded when the page is cross-origin
+// isolated, single-thread otherwise), stages GGUF files in OPFS, and runs the engine. The page talks to it
+// with {id, op, args} messages; replies are {id, type: "progress" | "piece" | "result" | "error", ...}.
+// Classic worker (importScripts) because Emscripten 3.1.6's pthread glue loads the main script that way.
+/* global importScripts, HearthOpfs, createHearthModule, self */
+"use strict";
+
+importScripts("./opfs_shards.js");
+
+let module = null;     // the Emscripten module
+let engine = null;     // its Engine binding
+let runtime = null;    // what init chose and found
+let loadedKey = null;
+let queue = Promise.resolve();   // one operation at a time: the engine is not re-entrant
+
+function post(message) {
+  self.postMessage(message);
+}
+
+// The binding returns JSON text; errors come back as {"error": "..."}.
+function call(fn) {
+  const out = JSON.parse(fn());
+  if (out && typeof out.error === "string") throw new Error(out.error);
+  return out;
+}
+
+async function webgpuAdapterInfo() {
+  if (!self.navigator || !navigator.gpu) return { available: false, reason: "navigator.gpu is missing" };
+  let adapter = null;
+  try {
+    adapter = await navigator.gpu.requestAdapter();
+  } catch (e) {
+    return { available: false, reason: `requestAdapter failed: ${e.message || e}` };
+  }
+  if (!adapter) return { available: false, reason: "no WebGPU adapter" };
+  let info = adapter.info;
+  if (!info && adapter.requestAdapterInfo) info = await adapter.requestAdapterInfo();
+  return {
+    available: true,
+    vendor: info ? info.vendor : "",
+    architecture: info ? info.architecture : "",
+    device: info ? info.device : "",
+    description: info ? info.description : "",
+    shaderF16: adapter.features.has("shader-f16"),
+    maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+    maxBufferSize: adapter.limits.maxBufferSize,
+  };
+}
+
+function chooseArtifact(requested) {
+  const isolated = self.crossOriginIsolated === true && typeof SharedArrayBuffer !== "undefined";
+  if (requested === "threads" && !isolated)
+    throw new Error("the threaded build needs a cross-origin isolated page (COOP: same-origin, COEP: require-corp)");
+  if (requested === "threads" || requested === "single") return requested;
+  if (requested !== undefined && requested !== "auto") throw new Error(`unknown artifact '${requested}' (auto|threads|single)`);
+  return isolated ? "threads" : "single";
+}
+
+const ops = {
+  async init({ distUrl, artifact, backend }) {
+    if (module) return runtime;
+    const chosen = chooseArtifact(artifact);
+    const script = new URL(`hearth-${chosen}.js`, distUrl).href;
+    importScripts(script);
+    const threads = chosen === "threads" ? Math.min(navigator.hardwareConcurrency || 4, 16) : 1;
+    module = await createHearthModule({
+      locateFile: (path) => new URL(path, distUrl).href,
+      mainScriptUrlOrBlob: script,
+    });
+    module.FS.mkdir("/models");
+    engine = new module.Engine();
+    const build = JSON.parse(module.buildInfo());
+    const gpu = await webgpuAdapterInfo();
+    const requested = backend || "auto";
+    if (!["cpu", "webgpu", "auto"].includes(requested)) throw new Error(`unknown backend '${requested}' (cpu|webgpu|auto)`);
+    if (requested === "webgpu")
+      throw new Error(
+        "backend 'webgpu': this build has no WebGPU kernels yet" +
+          (gpu.available ? ` (adapter: ${gpu.vendor} ${gpu.architecture})` : ` (${gpu.reason})`) +
+          "; use 'cpu' or 'auto'");
+    runtime = {
+      artifact: chosen,
+      threads,
+      simd: build.simd,
+      crossOriginIsolated: self.crossOriginIsolated === true,
+      backend: "cpu",
+      backendReason: requested === "cpu" ? "requested" : "WebGPU kernels are not in this build yet",
+      webgpu: gpu,
+    };
+    return runtime;
+  },
+
+  async stage({ key, name, url, file, shardThreshold, shardSize }, id) {
+    const storageKey = HearthOpfs.keyFor(key || name || (file && file.name) || url);
+    const existing = await HearthOpfs.readManifest(storageKey);
+    if (existing && (!file || existing.size === file.size)) return { key: storageKey, manifest: existing, cached: true };
+    let last = 0;
+    const manifest = await HearthOpfs.stage({
+      key: storageKey,
+      name: name || (file && file.name) || url,
+      source: file ? { file } : { url: new URL(url, self.location.href).href },
+      shardThreshold,
+      shardSize,
+      onProgress: (p) => {
+        const now = performance.now();
+        if (now - last > 100 || (p.total && p.loaded === p.total)) {
+          last = now;
+          post({ id, type: "progress", phase: p.phase, loaded: p.loaded, total: p.total });
+        }
+      },
+    });
+    return { key: storageKey, manifest, cached: false };
+  },
+
+  async load({ key, ctx, batch }, id) {
+    requireModule();
+    const opened = await HearthOpfs.openShards(key);
+    const path = `/models/${key}.gguf`;
+    try {
+      mountShards(path, opened);
+      const t0 = performance.now();
+      const info = call(() =>
+        engine.load(path, JSON.stringify({ threads: runtime.threads, ctx: ctx || 0, batch: batch || 256 }), (f) =>
+          post({ id, type: "progress", phase: "load", loaded: f, total: 1 })));
+      loadedKey = key;
+      return { ...info, key, size: opened.manifest.size, shards: opened.manifest.shards, loadSeconds: (performance.now() - t0) / 1000 };
+    } finally {
+      opened.close();
+      try { module.FS.unlink(path); } catch (_) { /* not created */ }
+    }
+  },
+
+  info() {
+    requireModel();
+    return call(() => engine.info());
+  },
+
+  tokenize({ text }) {
+    requireModel();
+    return call(() => engine.tokenize(String(text))).tokens;
+  },
+
+  applyChatTemplate({ messages, addGenerationPrompt }) {
+    requireModel();
+    return call(() => engine.applyChatTemplate(JSON.stringify(messages), addGenerationPrompt !== false)).text;
+  },
+
+  // prompt: {text} | {tokens} | {messages}; cancel: an Int32Array on a SharedArrayBuffer (when isolated).
+  generate({ prompt, options, cancel }, id) {
+    requireModel();
+    let p = prompt;
+    if (prompt && prompt.messages) {
+      p = { text: call(() => engine.applyChatTemplate(JSON.stringify(prompt.messages), true)).text };
+    }
+    const onPiece = (piece) => {
+      post({ id, type: "piece", text: piece });
+      return !(cancel && Atomics.load(cancel, 0) !== 0);
+    };
+    const result = call(() => engine.generate(JSON.stringify(p), JSON.stringify(options || {}), onPiece));
+    if (p.text !== undefined) result.prompt = p.text;
+    return result;
+  },
+
+  // The embedding model is opened from the file on first use, so the file is mounted again around it.
+  async embed({ inputs, normalize }) {
+    requireModel();
+    const opened = await HearthOpfs.openShards(loadedKey);
+    const path = `/models/${loadedKey}.gguf`;
+    try {
+      mountShards(path, opened);
+      return call(() => engine.embed(JSON.stringify(inputs), normalize !== false));
+    } finally {
+      opened.close();
+      try { module.FS.unlink(path); } catch (_) { /* not created */ }
+    }
+  },
+
+  reset() {
+    requireModel();
+    engine.reset();
+    return true;
+  },
+
+  listModels() {
+    return HearthOpfs.list();
+  },
+
+  removeModel({ key }) {
+    if (key === loadedKey) {
+      engine.unload();
+      loadedKey = null;
+    }
+    return HearthOpfs.remove(key);
+  },
+
+  // SHA-256 of a stored model, read back through its shards (proves reassembly).
+  async digest({ key }) {
+    const opened = await HearthOpfs.openShards(key);
+    try {
+      const bytes = new Uint8Array(opened.manifest.size);
+      const n = HearthOpfs.readAt(opened, bytes, 0);
+      if (n !== bytes.length) throw new Error(`read ${n} of ${bytes.length} bytes`);
+      const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+      return { sha256: Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join(""), manifest: opened.manifest };
+    } finally {
+      opened.close();
+    }
+  },
+};
+
+function requireModule() {
+  if (!engine) throw new Error("the engine is not initialized (call init first)");
+}
+function requireModel() {
+  requireModule();
+  if (!loadedKey) throw new Error("no model is loaded");
+}
+
+// Each OPFS read costs about half a millisecond however small it is, and the C++ reader asks for a few
+// KiB at a time: small reads are served from a window filled by one large read; large reads go straight
+// into the heap.
+class ReadAhead {
+  constructor(opened, windowBytes = 8 << 20) {
+    this.opened = opened;
+    this.window = new Uint8Array(Math.min(windowBytes, opened.manifest.size));
+    this.start = 0;
+    this.end = 0;   // [start, end) of the file is in the window
+  }
+  read(target, position) {
+    const n = target.length;
+    if (n >= this.window.length / 2) return HearthOpfs.readAt(this.opened, target, position);
+    if (position < this.start || position + n > this.end) {
+      this.start = position;
+      this.end = position + HearthOpfs.readAt(this.opened, this.window, position);
+    }
+    const avail = Math.min(n, this.end - position);
+    target.set(this.window.subarray(position - this.start, position - this.start + avail));
+    return avail;
+  }
+}
+
+// A read-only file in Emscripten's FS whose reads go through the OPFS sync access handles straight into
+// the WebAssembly heap (the `buffer` Emscripten passes is the heap), so no copy of the model is ever held
+// in a JavaScript ArrayBuffer.
+function mountShards(path, opened) {
+  const FS = module.FS;
+  const EIO = 29, EINVAL = 28, EROFS = 2;
+  const parent = FS.lookupPath("/models").node;
+  const name = path.slice("/models/".length);
+  const node = FS.createNode(parent, name, 0o100444, 0);
+  const size = opened.manifest.size;
+  const readAhead = new ReadAhead(opened);
+  node.node_ops = {
+    getattr: (n) => ({
+      dev: 1, ino: n.id, mode: n.mode, nlink: 1, uid: 0, gid: 0, rdev: 0, size,
+      atime: new Date(0), mtime: new Date(0), ctime: new Date(0), blksize: 4096, blocks: Math.ceil(size / 4096),
+    }),
+    setattr: () => { throw new FS.ErrnoError(EROFS); },
+  };
+  node.stream_ops = {
+    read(stream, buffer, offset, length, position) {
+      if (position >= size) return 0;
+      try {
+        return readAhead.read(buffer.subarray(offset, offset + Math.min(length, size - position)), position);
+      } catch (e) {
+        console.error(`hearth: reading ${path}: ${e.message || e}`);
+        throw new FS.ErrnoError(EIO);
+      }
+    },
+    write() { throw new FS.ErrnoError(EROFS); },
+    llseek(stream, offset, whence) {
+      let position = offset;
+      if (whence === 1) position += stream.position;
+      else if (whence === 2) position += size;
+      if (position < 0) throw new FS.ErrnoError(EINVAL);
+      return position;
+    },
+  };
+}
+
+self.onmessage = (event) => {
+  const { id, op, args } = event.data || {};
+  queue = queue.then(async () => {
+    try {
+      if (!Object.prototype.hasOwnProperty.call(ops, op)) throw new Error(`unknown operation '${op}'`);
+      const result = await ops[op](args || {}, id);
+      post({ id, type: "result", result });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      post({ id, type: "error", message: /out of memory|Cannot enlarge memory|Aborted\(OOM\)/i.test(message)
+        ? `out of memory: ${message}. The model does not fit in this tab's WebAssembly memory (4 GiB at most).`
+        : message });
+    }
+  });
+};
