@@ -161,12 +161,15 @@ class Run {
 };
 
 class LocalEndpoint;
+class LocalEmbedder;
 
 // A registered endpoint; cheap to copy.
 class Endpoint {
  public:
   const std::string& name() const { return name_; }
-  bool is_local() const { return local_ != nullptr; }
+  bool is_local() const { return local_ != nullptr || embedder_ != nullptr; }
+  // A local encoder model (BERT family): embed only, query and chat are refused.
+  bool embed_only() const { return local_ == nullptr && embedder_ != nullptr; }
   bool is_remote() const { return remote_ != nullptr; }
   // The scheduler's aggregate counters and its most recent ticks (oldest first, at most `limit`).
   EndpointStats stats() const;
@@ -179,6 +182,7 @@ class Endpoint {
   std::string name_;
   std::shared_ptr<LocalEndpoint> local_;
   std::shared_ptr<RemoteEndpoint> remote_;
+  std::shared_ptr<LocalEmbedder> embedder_;   // local: set at once for encoders, loaded lazily for decoders
 };
 
 class Client {

@@ -8,6 +8,11 @@
 #include <fmt/format.h>
 
 #include "hearth/error.h"
+#if HEARTH_HAVE_GRAMMAR
+#include "grammar/grammar.h"
+#endif
+#include "model/embedding_model.h"
+#include "runtime/local_embedder.h"
 #include "runtime/local_endpoint.h"
 #include "runtime/remote_endpoint.h"
 #include "runtime/run_state.h"
@@ -42,8 +47,26 @@ void validate_local(const std::string& endpoint, const RequestOptions& r) {
     bad(fmt::format("endpoint_options: local endpoints take no endpoint-specific options (got {})",
                     r.endpoint_options.dump()));
   if (!r.grammar.empty() && !r.json_schema.is_null()) bad("grammar and json_schema: give one, not both");
+#if !HEARTH_HAVE_GRAMMAR
   if (!r.grammar.empty()) bad("grammar: structured output is not available in this build yet");
   if (!r.json_schema.is_null()) bad("json_schema: structured output is not available in this build yet");
+#endif
+}
+
+// The request's grammar, compiled for the endpoint's vocabulary (on the caller's thread, not the scheduler's).
+std::shared_ptr<GrammarMatcher> grammar_for(const LocalEndpoint& ep, const RequestOptions& r) {
+#if HEARTH_HAVE_GRAMMAR
+  if (r.grammar.empty() && r.json_schema.is_null()) return nullptr;
+  std::shared_ptr<const Grammar> g;
+  try {
+    g = r.grammar.empty() ? Grammar::from_json_schema(r.json_schema) : Grammar::parse_gbnf(r.grammar);
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("endpoint '{}': {}: {}", ep.name(), r.grammar.empty() ? "json_schema" : "grammar", e.what()));
+  }
+  return std::make_shared<GrammarMatcher>(std::move(g), *ep.model().tokenizer);
+#else
+  return nullptr;
+#endif
 }
 
 std::shared_ptr<RunState> make_run(const RequestOptions& r, std::vector<TokenId> prompt) {
@@ -55,8 +78,6 @@ std::shared_ptr<RunState> make_run(const RequestOptions& r, std::vector<TokenId>
   run->stop = r.stop;
   run->ignore_eos = r.ignore_eos;
   run->context_key = r.context_key;
-  run->grammar = r.grammar;
-  run->json_schema = r.json_schema;
   run->on_tokens = r.on_tokens;
   run->submitted = RuntimeClock::now();
   return run;
@@ -73,7 +94,12 @@ std::vector<TokenId> query_tokens(const LocalEndpoint& ep, const QueryRequest& q
 }
 
 LocalEndpoint& local_of(const Endpoint& e, const std::shared_ptr<LocalEndpoint>& local, const char* what) {
-  if (!local) throw Error(fmt::format("endpoint '{}': {} needs a local endpoint", e.name(), what));
+  if (!local) {
+    if (e.embed_only())
+      throw Error(fmt::format("endpoint '{}': {} is not available: its model is an embedding encoder (embed only)",
+                              e.name(), what));
+    throw Error(fmt::format("endpoint '{}': {} needs a local endpoint", e.name(), what));
+  }
   return *local;
 }
 
@@ -86,8 +112,9 @@ std::vector<TickMetrics> Endpoint::recent_ticks(size_t limit) const {
 }
 
 const Tokenizer& Endpoint::tokenizer() const {
-  if (!local_) throw Error(fmt::format("endpoint '{}': a remote endpoint has no local tokenizer", name_));
-  return *local_->model().tokenizer;
+  if (local_) return *local_->model().tokenizer;
+  if (embedder_) return embedder_->tokenizer();
+  throw Error(fmt::format("endpoint '{}': a remote endpoint has no local tokenizer", name_));
 }
 
 struct Client::Impl {
@@ -108,7 +135,9 @@ Endpoint Client::add(const EndpointDescriptor& d) {
   e.name_ = d.name;
   if (const auto* local = std::get_if<LocalEndpointOptions>(&d.options)) {
     if (local->model_path.empty()) throw Error(fmt::format("endpoint '{}': model_path is empty", d.name));
-    e.local_ = std::make_shared<LocalEndpoint>(d.name, *local);
+    const bool encoder = EmbeddingModel::is_encoder(local->model_path);
+    e.embedder_ = std::make_shared<LocalEmbedder>(d.name, local->model_path, local->threads, /*load_now=*/encoder);
+    if (!encoder) e.local_ = std::make_shared<LocalEndpoint>(d.name, *local);
   } else {
     e.remote_ = RemoteEndpoint::create(d);
   }
@@ -130,6 +159,7 @@ Run Client::query(const Endpoint& e, const QueryRequest& request) {
   LocalEndpoint& ep = local_of(e, e.local_, "query");
   validate_local(e.name(), request);
   auto run = make_run(request, query_tokens(ep, request));
+  run->grammar = grammar_for(ep, request);
   ep.submit(run);
   return Run(run);
 }
@@ -139,14 +169,15 @@ Run Client::chat(const Endpoint& e, const ChatRequest& request) {
   LocalEndpoint& ep = local_of(e, e.local_, "chat");
   validate_local(e.name(), request);
   auto run = make_run(request, ep.model().tokenize_chat(request.messages));
+  run->grammar = grammar_for(ep, request);
   ep.submit(run);
   return Run(run);
 }
 
 std::vector<std::vector<float>> Client::embed(const Endpoint& e, const EmbedRequest& request) {
   if (e.remote_) return e.remote_->embed(request);
-  local_of(e, e.local_, "embed");
-  throw Error(fmt::format("endpoint '{}': embed is not available on local endpoints in this build yet", e.name()));
+  if (!e.embedder_) throw Error(fmt::format("endpoint '{}': embed needs a local or remote endpoint", e.name()));
+  return e.embedder_->embed(request);
 }
 
 SnapshotInfo Client::save_snapshot(const Endpoint& e, const std::string& scope, const QueryRequest& prefix) {

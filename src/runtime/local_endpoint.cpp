@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 
 #include "hearth/error.h"
+#if HEARTH_HAVE_GRAMMAR
+#include "grammar/grammar.h"
+#endif
 #include "runtime/model_fingerprint.h"
 
 namespace hearth {
@@ -185,6 +188,7 @@ void LocalEndpoint::admit_queued() {
     s.sampler.emplace(run->sampling, size_t(model_->config.n_vocab));
     s.detok.emplace(*model_->tokenizer);
     s.stops.emplace(run->stop);
+    s.grammar = run->grammar;
     s.history.assign(run->prompt.begin(), run->prompt.end());
     s.out.tokens.clear();
     s.out.text.clear();
@@ -199,6 +203,10 @@ void LocalEndpoint::admit_queued() {
     u.queue_seconds = seconds(run->submitted, now);
     run->response.id = run->id;
     run->response.sequence = lease->seq;
+    // Sized once here so the ticks that append to them do not reallocate.
+    const size_t most = size_t(std::min<int64_t>(run->max_tokens, n_ctx() - int64_t(run->prompt.size())) + 1);
+    run->response.tokens.reserve(most);
+    run->response.token_ticks.reserve(most);
     {
       std::lock_guard sl(stats_mu_);
       stats_.requests_admitted++;
@@ -277,7 +285,7 @@ void LocalEndpoint::tick() {
 }
 
 // The logits after a request's last fed token: sample the next one, or end the request.
-void LocalEndpoint::sample(int seq, const float* logits, uint64_t tick) {
+void LocalEndpoint::sample(int seq, float* logits, uint64_t tick) {
   Slot& s = slots_[size_t(seq)];
   RunState& run = *s.run;
   if (!run.snapshot_scope.empty()) {
@@ -295,12 +303,26 @@ void LocalEndpoint::sample(int seq, const float* logits, uint64_t tick) {
     finish(seq, "length");
     return;
   }
+#if HEARTH_HAVE_GRAMMAR
+  if (s.grammar) s.grammar->mask_logits(logits, model_->config.n_vocab);
+#endif
   const TokenId tok = s.sampler->sample(logits, s.history);
   if (s.generated == 0) {
     s.first_token_at = RuntimeClock::now();
     run.response.usage.ttft_seconds = seconds(run.submitted, s.first_token_at);
   }
-  if (!run.ignore_eos && model_->tokenizer->is_end_of_generation(tok)) {
+#if HEARTH_HAVE_GRAMMAR
+  if (s.grammar) {
+    try {
+      s.grammar->accept(tok);
+    } catch (const std::exception& e) {
+      finish(seq, "error", fmt::format("grammar: {}", e.what()));
+      return;
+    }
+  }
+#endif
+  const bool end = model_->tokenizer->is_end_of_generation(tok);
+  if (end && (!run.ignore_eos || s.grammar)) {   // a grammar decides where output may end
     finish(seq, "stop");
     return;
   }
@@ -311,7 +333,11 @@ void LocalEndpoint::sample(int seq, const float* logits, uint64_t tick) {
   run.response.token_ticks.push_back(tick);
   const auto piece = s.stops->push(s.detok->push(tok));
   emit_text(s, piece.text);
-  if (piece.matched) {
+  bool complete = piece.matched;
+#if HEARTH_HAVE_GRAMMAR
+  complete = complete || (s.grammar && s.grammar->finished());   // only end-of-generation could follow
+#endif
+  if (complete) {
     finish(seq, "stop");
     return;
   }
@@ -357,6 +383,7 @@ void LocalEndpoint::finish(int seq, const char* reason, const std::string& error
   }
   deliver(s);
   const std::shared_ptr<RunState> run = std::move(s.run);
+  s.grammar.reset();
   const auto now = RuntimeClock::now();
   Usage& u = run->response.usage;
   u.completion_tokens = int64_t(run->response.tokens.size());

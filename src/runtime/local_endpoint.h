@@ -54,6 +54,7 @@ class LocalEndpoint {
     std::optional<Sampler> sampler;
     std::optional<StreamingDetokenizer> detok;
     std::optional<StopStringMatcher> stops;
+    std::shared_ptr<GrammarMatcher> grammar;  // null: unconstrained
     std::vector<TokenId> history;           // prompt + generated, for the penalties; capacity n_ctx
     TokenBatch out;                         // what this tick produced
     RuntimeClock::time_point admitted_at, first_token_at;
@@ -62,7 +63,7 @@ class LocalEndpoint {
   void loop();
   void admit_queued();                      // called with mu_ held
   void tick();
-  void sample(int seq, const float* logits, uint64_t tick);
+  void sample(int seq, float* logits, uint64_t tick);
   void emit_text(Slot& s, const std::string& text);
   void deliver(Slot& s);
   void finish(int seq, const char* reason, const std::string& error = {});

@@ -10,6 +10,7 @@
 
 namespace hearth {
 
+class GrammarMatcher;
 using RuntimeClock = std::chrono::steady_clock;
 
 struct RunState {
@@ -21,8 +22,7 @@ struct RunState {
   std::vector<std::string> stop;
   bool ignore_eos = false;
   std::string context_key;
-  std::string grammar;                 // GBNF, already checked; empty: none
-  nlohmann::json json_schema;          // null: none
+  std::shared_ptr<GrammarMatcher> grammar;   // structured output (grammar or json_schema); null: none
   std::function<void(const TokenBatch&)> on_tokens;
   std::string snapshot_scope;          // non-empty: prefill only, then keep the prompt's KV as this snapshot
   RuntimeClock::time_point submitted;

@@ -1,0 +1,53 @@
+#include "runtime/remote/remote_request.h"
+
+#include "hearth/error.h"
+
+namespace hearth::remote {
+
+std::string normalized_base_url(const std::string& url, const std::string& name) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    throw Error("endpoint '" + name + "': URL must start with http:// or https://, got '" + url + "'");
+  std::string out = url;
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  size_t host_start = out.find("://") + 3;
+  if (host_start >= out.size()) throw Error("endpoint '" + name + "': URL '" + url + "' has no host");
+  return out;
+}
+
+void refuse_local_only(const RequestOptions& o, const std::string& name, bool allow_full_sampling) {
+  if (!o.context_key.empty())
+    throw Error("endpoint '" + name + "' is remote: context_key works on local endpoints only");
+  if (!o.sampling || allow_full_sampling) return;
+  const SamplingParams d;
+  const SamplingParams& s = *o.sampling;
+  auto refuse = [&](const char* field) {
+    throw Error("endpoint '" + name + "' speaks the OpenAI protocol: sampling." + field +
+                " is a local sampling override (temperature, top_p, seed, frequency_penalty and presence_penalty "
+                "are forwarded)");
+  };
+  if (s.top_k != d.top_k) refuse("top_k");
+  if (s.min_p != d.min_p) refuse("min_p");
+  if (s.repeat_penalty != d.repeat_penalty) refuse("repeat_penalty");
+  if (s.penalty_last_n != d.penalty_last_n) refuse("penalty_last_n");
+}
+
+std::string scrub(std::string text, const std::string& secret) {
+  if (secret.size() < 4) return text;
+  for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
+    text.replace(at, secret.size(), "[redacted]");
+  return text;
+}
+
+std::string remote_error(const std::string& name, long status, const std::string& body, const std::string& secret) {
+  std::string message;
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_discarded() && j.is_object() && j.contains("error")) {
+    const auto& e = j["error"];
+    if (e.is_object() && e.contains("message") && e["message"].is_string()) message = e["message"].get<std::string>();
+    else if (e.is_string()) message = e.get<std::string>();
+  }
+  if (message.empty()) message = body.substr(0, 300);
+  return scrub("endpoint '" + name + "': HTTP " + std::to_string(status) + ": " + message, secret);
+}
+
+}  // namespace hearth::remote
