@@ -72,6 +72,27 @@ float vec_dot_f16(int64_t n, const uint16_t* a, const uint16_t* b);
 void vec_mad_f16(int64_t n, float* y, const uint16_t* x, float a);
 float vec_dot_f32(int64_t n, const float* a, const float* b);
 
+// One query head's causal attention over positions [p_begin, p_end) of an f16 KV cache, in llama.cpp's
+// summation order (see attention_kernels.cpp): scores K·q, softcap then scale, softmax, f16 probabilities
+// times V. `batched`: the query belongs to a batch of two or more tokens (llama.cpp's sums differ then).
+struct AttentionF16Args {
+  const uint16_t* q16 = nullptr;  // the query, already rounded to f16, hd elements
+  const uint16_t* k = nullptr;    // key of position 0 for this head; position p at k + p * kv_stride_k
+  const uint16_t* v = nullptr;    // value of position 0 for this head; position p at v + p * kv_stride_v
+  int64_t kv_stride_k = 0, kv_stride_v = 0;
+  int64_t hd = 0, hdv = 0;
+  int64_t p_begin = 0, p_end = 0;
+  float scale = 1.0f;
+  float softcap = 0.0f;  // 0: none
+  bool batched = false;
+};
+// Whether attention_f16 runs on this CPU (it needs AVX-512 and follows HEARTH_SIMD caps).
+bool attention_f16_supported();
+// Floats of scratch attention_f16 needs per thread for a cache of n_ctx positions and value size hdv.
+int64_t attention_f16_scratch_floats(int64_t n_ctx, int64_t hdv);
+// out: hdv floats. Throws hearth::Error where !attention_f16_supported().
+void attention_f16(const AttentionF16Args& args, float* scratch, float* out);
+
 // Which SIMD path was chosen at run time ("avx512vnni", "avx2", "scalar"); HEARTH_SIMD=scalar forces the
 // fallback, HEARTH_SIMD=avx2 caps it at AVX2.
 const char* simd_name();

@@ -117,6 +117,51 @@ struct Q0Kernel {
 using Q4_0Kernel = Q0Kernel<BlockQ4_0>;
 using Q8_0Kernel = Q0Kernel<BlockQ8_0>;
 
+// llama.cpp repacks Q4_0 matrices whose row count is a multiple of 8 (q4_0_8x8, AVX2 gemv/gemm) and sums
+// each output as one float chain over blocks: acc = fma(float(exact block integer dot), d_w * d_x, acc).
+// Eight rows per tile: each row's block dot comes out as 8 int32 lanes, hadd-reduced to one lane per row.
+constexpr int kQ4GroupRows = 8;
+constexpr int kQ4GroupCols = 4;
+
+template <int C>
+void q4_0_group(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* y, int64_t ys) {
+  __m256 acc[C];
+  for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps();
+  const int64_t nb = n / 32;
+  for (int64_t i = 0; i < nb; ++i) {
+    __m256i q[8], aq[8];
+    alignas(16) uint16_t dh[8];
+    for (int r = 0; r < 8; ++r) {
+      const BlockQ4_0& b = reinterpret_cast<const BlockQ4_0*>(w + r * ws)[i];
+      q[r] = load_quants(b);
+      aq[r] = _mm256_sign_epi8(q[r], q[r]);
+      dh[r] = b.d;
+    }
+    const __m256 dw = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(dh)));
+    for (int c = 0; c < C; ++c) {
+      const BlockQ8_0& xb = reinterpret_cast<const BlockQ8_0*>(x + c * xs)[i];
+      const __m256i xv = load_quants(xb);
+      __m256i s[8];
+      for (int r = 0; r < 8; ++r) s[r] = dot_i8(aq[r], q[r], xv);
+      // [Σ s0 .. Σ s3 | Σ s4 .. Σ s7] after three hadd levels and a lane swap (exact integer adds).
+      const __m256i h01 = _mm256_hadd_epi32(s[0], s[1]), h23 = _mm256_hadd_epi32(s[2], s[3]);
+      const __m256i h45 = _mm256_hadd_epi32(s[4], s[5]), h67 = _mm256_hadd_epi32(s[6], s[7]);
+      const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+      const __m256i rows = _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                                            _mm256_permute2x128_si256(h0123, h4567, 0x31));
+      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(half_to_float(xb.d)));
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(rows), scale, acc[c]);
+    }
+  }
+  for (int c = 0; c < C; ++c) _mm256_storeu_ps(y + c * ys, acc[c]);
+}
+
+void q4_0_group_tile(int64_t n, const void* w, size_t ws, const void* x, size_t xs, int nc, float* y, int64_t ys) {
+  using Fn = void (*)(int64_t, const uint8_t*, size_t, const uint8_t*, size_t, float*, int64_t);
+  static constexpr Fn tiles[kQ4GroupCols] = {q4_0_group<1>, q4_0_group<2>, q4_0_group<3>, q4_0_group<4>};
+  tiles[nc - 1](n, static_cast<const uint8_t*>(w), ws, static_cast<const uint8_t*>(x), xs, y, ys);
+}
+
 // ---------------------------------------------------------------- Q4_K / Q5_K x Q8_K
 
 // The 8 six-bit scales (low 128 bits, as int16) and 8 mins (high 128 bits) of a Q4_K/Q5_K block.
@@ -428,6 +473,9 @@ KernelTable make_avx2_table() {
   t.f16 = kernels<FloatKernel<uint16_t>>();
   t.bf16 = kernels<FloatKernel<Bf16>>();
   t.q4_0 = kernels<Q4_0Kernel>();
+  t.q4_0.group_tile = q4_0_group_tile;
+  t.q4_0.interleave = kQ4GroupRows;
+  t.q4_0.group_cols = kQ4GroupCols;
   t.q8_0 = kernels<Q8_0Kernel>();
   t.q4_k = kernels<K4Kernel<false>>();
   t.q5_k = kernels<K4Kernel<true>>();

@@ -2,6 +2,7 @@
 // value is computed here in plain scalar code from the order read in llama.cpp's source (ggml-cpu vec.cpp,
 // llamafile/sgemm.cpp tinyBLAS, arch/x86/repack.cpp q4_0 8x8 gemv/gemm), with std::fma for each FMA, so a
 // kernel that sums in any other order fails. The model test shows what this buys end to end.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -120,6 +121,53 @@ float repacked_q4_0(int64_t n, const BlockQ4_0* w, const BlockQ8_0* x) {
   return acc;
 }
 
+// ggml_v_expf (AVX-512), one lane, with the same fused operations.
+float ggml_expf(float x) {
+  const float r = 0x1.8p23f;
+  const float z = std::fma(x, 0x1.715476p+0f, r);
+  const float n = z - r;
+  const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
+  const float u = b * b;
+  const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                                    std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                           u, std::fma(0x1.ffffecp-1f, b, 1.0f));
+  if (std::fabs(n) > 192) return n <= 0 ? 0.0f : INFINITY;
+  return std::ldexp(j, static_cast<int>(n));
+}
+
+uint16_t to_half(float f) { return fp32_to_fp16(f); }
+
+// llama.cpp's non-flash attention of one head over an f16 cache (ggml ops mul_mat, soft_max_ext, mul_mat),
+// position by position in scalar code. Positions live in cells 0..n_kv-1, n_kv padded to 256.
+std::vector<float> llama_attention(const AttentionF16Args& a) {
+  const int64_t n_kv = (a.p_end + 255) / 256 * 256;
+  std::vector<float> kq(static_cast<size_t>(n_kv), -INFINITY);
+  for (int64_t p = a.p_begin; p < a.p_end; ++p) {
+    const uint16_t* k = a.k + p * a.kv_stride_k;
+    const float s = a.batched ? tinyblas_f16(a.hd, k, a.q16) : ggml_vec_dot_f16_order(a.hd, k, a.q16);
+    float t = a.softcap > 0 ? std::tanh(s * (1.0f / a.softcap)) * a.softcap : s;
+    kq[static_cast<size_t>(p)] = t * a.scale;
+  }
+  float mx = -INFINITY;
+  for (float v : kq) mx = std::max(mx, v);
+  double sum = 0;
+  for (int64_t c = 0; c < n_kv; c += 16) {
+    for (int64_t l = 0; l < 16; ++l) kq[static_cast<size_t>(c + l)] = ggml_expf(kq[static_cast<size_t>(c + l)] - mx);
+    sum += static_cast<double>(gcc_reduce16(&kq[static_cast<size_t>(c)]));
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  std::vector<uint16_t> p16(static_cast<size_t>(n_kv));
+  for (int64_t p = 0; p < n_kv; ++p) p16[static_cast<size_t>(p)] = to_half(kq[static_cast<size_t>(p)] * inv);
+  std::vector<float> out(static_cast<size_t>(a.hdv));
+  std::vector<uint16_t> vt(static_cast<size_t>(n_kv), 0);  // one output dimension of V^T (zeros past the cache)
+  for (int64_t d = 0; d < a.hdv; ++d) {
+    for (int64_t p = 0; p < a.p_end; ++p) vt[static_cast<size_t>(p)] = a.v[p * a.kv_stride_v + d];
+    out[static_cast<size_t>(d)] =
+        a.batched ? tinyblas_f16(n_kv, vt.data(), p16.data()) : ggml_vec_dot_f16_order(n_kv, vt.data(), p16.data());
+  }
+  return out;
+}
+
 std::vector<uint16_t> halves(std::mt19937_64& rng, TensorType t, int64_t n) {
   std::vector<float> f = test::random_floats(rng, n);
   std::vector<uint16_t> h(static_cast<size_t>(n));
@@ -210,14 +258,17 @@ TEST(LlamaOrder, Bf16FollowsAvx512Bf16Builds) {
   }
 }
 
+// Both SIMD tables (llama.cpp's AVX2 and AVX-512 builds share this gemv/gemm).
 TEST(LlamaOrder, Q4_0GroupTilesSumLikeRepackedGemm) {
-  const KernelTable* t = avx512_table();
-  if (!t) GTEST_SKIP() << "no AVX-512 table on this CPU";
   HEARTH_SEEDED_RNG(rng);
-  const TypeKernels& k = t->q4_0;
-  ASSERT_NE(k.group_tile, nullptr);
-  ASSERT_EQ(k.interleave % 8, 0);
-  for (int64_t n : {32, 64, 96, 256, 4096}) {
+  int tables = 0;
+  for (const KernelTable* t : available_kernels()) {
+    const TypeKernels& k = t->q4_0;
+    if (!k.group_tile) continue;
+    ++tables;
+    SCOPED_TRACE(t->name);
+    ASSERT_EQ(k.interleave % 8, 0);
+    for (int64_t n : {32, 64, 96, 256, 4096}) {
     const size_t wb = test::bytes_for(TensorType::Q4_0, n), xb = test::bytes_for(TensorType::Q8_0, n);
     const std::vector<uint8_t> w = test::random_blocks(rng, TensorType::Q4_0, n * k.interleave);
     for (int nc = 1; nc <= k.group_cols; ++nc) {
@@ -234,7 +285,9 @@ TEST(LlamaOrder, Q4_0GroupTilesSumLikeRepackedGemm) {
         }
       EXPECT_EQ(y.back(), -1.0f) << "wrote past the tile";
     }
+    }
   }
+  if (tables == 0) GTEST_SKIP() << "no SIMD table on this CPU";
 }
 
 // matmul takes the repacked order exactly where llama.cpp repacks: Q4_0 matrices with rows % 8 == 0.
@@ -260,6 +313,64 @@ TEST(LlamaOrder, MatmulUsesRepackedOrderOnlyForRowCountsLlamaCppRepacks) {
         const float plain = t->q4_0.vec_dot(n, w.data() + r * wb, xq.data() + c * xb);
         EXPECT_EQ(y[static_cast<size_t>(c * rows + r)], rows % 8 == 0 ? repacked : plain) << rows << " rows";
       }
+  }
+}
+
+// The emulation the tests below rely on is a faithful expf (ggml documents ~1.5 ulp).
+TEST(LlamaOrder, GgmlExpfEmulationTracksLibm) {
+  for (float x : {0.0f, -0.5f, -1.0f, -3.25f, -10.0f, -40.0f, -87.0f, -100.0f, -104.0f, -200.0f}) {
+    EXPECT_NEAR(ggml_expf(x), std::exp(x), 3e-7 * std::exp(x) + 1e-45) << x;
+  }
+}
+
+// SwiGLU: ggml_v_silu (x / (1 + ggml_v_expf(-x))) times up for 16 lanes at a time, libm for the tail.
+TEST(LlamaOrder, SiluMulFollowsGgmlSwiglu) {
+  if (!avx512_table() || std::strcmp(simd_name(), "avx512vnni") != 0) GTEST_SKIP() << "AVX-512 table not active";
+  HEARTH_SEEDED_RNG(rng);
+  const int64_t n = 16 * 7 + 5;
+  const std::vector<float> g = test::random_floats(rng, n, 4.0f), u = test::random_floats(rng, n);
+  std::vector<float> y(static_cast<size_t>(n));
+  silu_mul(g.data(), u.data(), y.data(), n);
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = g[static_cast<size_t>(i)];
+    const float e = i < n / 16 * 16 ? ggml_expf(-x) : std::exp(-x);
+    EXPECT_EQ(y[static_cast<size_t>(i)], x / (1.0f + e) * u[static_cast<size_t>(i)]) << i;
+  }
+}
+
+TEST(LlamaOrder, AttentionF16FollowsLlamaCppOps) {
+  if (!attention_f16_supported()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  HEARTH_SEEDED_RNG(rng);
+  for (int64_t hd : {64, 128}) {
+    for (int64_t n_pos : {1, 5, 17, 37, 300}) {
+      for (bool batched : {true, false}) {
+        const int64_t kv = 2 * hd;  // two KV heads side by side; the head under test is the second
+        std::vector<uint16_t> kc = halves(rng, TensorType::F16, n_pos * kv);
+        std::vector<uint16_t> vc = halves(rng, TensorType::F16, n_pos * kv);
+        const std::vector<float> qf = test::random_floats(rng, hd, 0.5f);
+        std::vector<uint16_t> q16(static_cast<size_t>(hd));
+        for (int64_t i = 0; i < hd; ++i) q16[static_cast<size_t>(i)] = to_half(qf[static_cast<size_t>(i)]);
+        AttentionF16Args a;
+        a.q16 = q16.data();
+        a.k = kc.data() + hd;
+        a.v = vc.data() + hd;
+        a.kv_stride_k = a.kv_stride_v = kv;
+        a.hd = a.hdv = hd;
+        a.p_begin = n_pos > 20 ? 3 : 0;  // a sliding window's first visible position
+        a.p_end = n_pos;
+        a.scale = 1.0f / std::sqrt(float(hd));
+        a.softcap = hd == 128 ? 50.0f : 0.0f;
+        a.batched = batched;
+        std::vector<float> scratch(static_cast<size_t>(attention_f16_scratch_floats(512, hd)), 7.0f);
+        std::vector<float> out(static_cast<size_t>(hd) + 1, -1.0f);
+        attention_f16(a, scratch.data(), out.data());
+        const std::vector<float> want = llama_attention(a);
+        for (int64_t d = 0; d < hd; ++d)
+          ASSERT_EQ(out[static_cast<size_t>(d)], want[static_cast<size_t>(d)])
+              << "hd " << hd << " positions " << n_pos << (batched ? " batched" : " single") << " dim " << d;
+        EXPECT_EQ(out.back(), -1.0f) << "wrote past the head";
+      }
+    }
   }
 }
 
