@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "template/eval_error.h"
 #include "template/utf8.h"
@@ -196,6 +197,48 @@ int compare(const Value& a, const Value& b, bool case_sensitive) {
   fail(std::string("cannot compare ") + kind_name(a) + " with " + kind_name(b));
 }
 
+namespace {
+
+#if defined(_LIBCPP_VERSION)
+// Emscripten's libc++ has no floating-point std::to_chars: find the fewest significant digits that read
+// back as d, then print them the way to_chars does (fixed unless scientific is shorter).
+std::string shortest_round_trip(double d) {
+  char sci[64];
+  for (int precision = 0; precision < 17; ++precision) {
+    std::snprintf(sci, sizeof sci, "%.*e", precision, d);
+    if (std::strtod(sci, nullptr) == d) break;
+  }
+  const std::string s = sci;
+  const bool negative = s[0] == '-';
+  const size_t e_pos = s.find('e');
+  std::string digits;
+  for (size_t i = negative ? 1 : 0; i < e_pos; ++i)
+    if (s[i] != '.') digits += s[i];
+  const int exponent = std::atoi(s.c_str() + e_pos + 1);
+  const int n = int(digits.size());
+  std::string fixed = negative ? "-" : "";
+  if (exponent >= n - 1) {
+    // An integer: to_chars prints its exact value (same length as the zero-padded digits).
+    char whole[400];
+    std::snprintf(whole, sizeof whole, "%.0f", d);
+    fixed = whole;
+  } else if (exponent >= 0) {
+    fixed += digits.substr(0, size_t(exponent + 1)) + "." + digits.substr(size_t(exponent + 1));
+  } else {
+    fixed += "0." + std::string(size_t(-exponent - 1), '0') + digits;
+  }
+  return fixed.size() <= s.size() ? fixed : s;
+}
+#else
+std::string shortest_round_trip(double d) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, res.ptr);
+}
+#endif
+
+}  // namespace
+
 std::string format_float(double d) {
   if (std::isnan(d)) return "nan";
   if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
@@ -204,9 +247,7 @@ std::string format_float(double d) {
     std::snprintf(buf, sizeof buf, "%.1f", d);
     return buf;
   }
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, d);
-  return std::string(buf, res.ptr);
+  return shortest_round_trip(d);
 }
 
 std::string to_text(const Value& v) {

@@ -24,7 +24,7 @@ class Object {
   Value* find(std::string_view key);
   void set(const std::string& key, Value value);
   const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
-  size_t size() const { return entries_.size(); }
+  size_t size() const;   // defined after Value: clang instantiates pair<string, Value> here otherwise
 
  private:
   std::vector<std::pair<std::string, Value>> entries_;
@@ -65,6 +65,8 @@ struct Value {
   bool is_mapping() const { return kind == Kind::Object && !is_namespace; }
   double as_double() const { return kind == Kind::Float ? real : static_cast<double>(kind == Kind::Bool ? boolean : integer); }
 };
+
+inline size_t Object::size() const { return entries_.size(); }
 
 struct CallArgs {
   std::vector<Value> positional;
