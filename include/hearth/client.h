@@ -43,7 +43,7 @@ struct LocalEndpointOptions {
   int max_snapshots = 8;            // the oldest is dropped beyond this
 };
 
-// Declared so applications can be written against them; running them is not implemented yet.
+// Remote endpoints, run by RemoteEndpoint (src/runtime/remote_endpoint.h); until that lands, add() refuses them.
 struct GatewayEndpointOptions {
   std::string url;                  // a hearth gateway
   std::string target;               // the gateway's name for the model
