@@ -11,7 +11,7 @@ cd "$root"
 if [[ -z "${HEARTH_FUZZ_BUILD_DIR:-}" ]]; then
   cmake --preset fuzz >/dev/null
 fi
-cmake --build "$build" --target gguf_reader_fuzz gguf_seed_gen tokenizer_fuzz -j2
+cmake --build "$build" --target gguf_reader_fuzz gguf_seed_gen tokenizer_fuzz template_fuzz -j2
 
 binary() { find "$build" -name "$1" -type f -perm -u+x | head -n1; }
 artifacts="$build/fuzz-artifacts/"
@@ -36,4 +36,20 @@ echo "fuzzing the tokenizers for ${other_seconds}s"
 "$(binary tokenizer_fuzz)" "$corpus" \
   -max_total_time="$other_seconds" \
   -malloc_limit_mb=256 -rss_limit_mb=2048 -max_len=4096 -timeout=10 \
+  -artifact_prefix="$artifacts" -print_final_stats=1
+
+# The Jinja engine, seeded with the 93 real chat templates of the template tests.
+seeds="$build/fuzz-seeds/template"
+corpus="$build/fuzz-corpus/template"
+mkdir -p "$seeds" "$corpus"
+python3 - "$root/tests/data/template/chat_templates.json" "$seeds" <<'PY'
+import hashlib, json, sys
+for t in json.load(open(sys.argv[1]))["templates"]:
+    src = t["source"].encode()
+    open(f"{sys.argv[2]}/{hashlib.sha1(src).hexdigest()}", "wb").write(src)
+PY
+echo "fuzzing the Jinja engine for ${other_seconds}s"
+"$(binary template_fuzz)" "$corpus" "$seeds" \
+  -max_total_time="$other_seconds" \
+  -malloc_limit_mb=512 -rss_limit_mb=2048 -max_len=16384 -timeout=10 \
   -artifact_prefix="$artifacts" -print_final_stats=1
