@@ -22,6 +22,8 @@ BertEncoder::BertEncoder(const BertConfig& c, const BertWeights& w, cpu::ThreadP
   tmp_.resize(T * E);
   ffn_.resize(T * size_t(c.n_ff));
   scores_.resize(size_t(pool.size()) * T);
+  input_begin_.resize(T);
+  input_end_.resize(T);
 }
 
 void BertEncoder::matmul_bias(const cpu::WeightMatrix& w, const std::vector<float>& b, const float* x, int64_t n,
@@ -35,9 +37,22 @@ void BertEncoder::matmul_bias(const cpu::WeightMatrix& w, const std::vector<floa
 }
 
 const float* BertEncoder::encode(const int32_t* tokens, int64_t n) {
-  if (n <= 0) throw Error("BERT encoder: empty input");
+  const int64_t bounds[2] = {0, n};
+  return encode_packed(tokens, bounds, 1);
+}
+
+const float* BertEncoder::encode_packed(const int32_t* tokens, const int64_t* bounds, int64_t n_inputs) {
+  if (n_inputs <= 0 || bounds[0] != 0) throw Error("BERT encoder: no inputs");
+  const int64_t n = bounds[n_inputs];
   if (n > max_tokens_)
-    throw Error(fmt::format("input of {} tokens is longer than the encoder's context of {} tokens", n, max_tokens_));
+    throw Error(fmt::format("{} tokens are more than the encoder's context of {} tokens", n, max_tokens_));
+  for (int64_t s = 0; s < n_inputs; s++) {
+    if (bounds[s + 1] <= bounds[s]) throw Error(fmt::format("BERT encoder: input {} is empty", s));
+    for (int64_t t = bounds[s]; t < bounds[s + 1]; t++) {
+      input_begin_[size_t(t)] = bounds[s];
+      input_end_[size_t(t)] = bounds[s + 1];
+    }
+  }
   for (int64_t t = 0; t < n; t++)
     if (tokens[t] < 0 || tokens[t] >= c_.n_vocab)
       throw Error(fmt::format("token id {} is outside the vocabulary (0..{})", tokens[t], c_.n_vocab - 1));
@@ -53,7 +68,7 @@ const float* BertEncoder::encode(const int32_t* tokens, int64_t n) {
     float* row = &tmp_[size_t(t * E)];
     cpu::get_row(w_.token_embd, tokens[t], x);
     if (!w_.token_type0.empty()) cpu::add(x, w_.token_type0.data(), x, E);
-    cpu::get_row(w_.position_embd, t, row);
+    cpu::get_row(w_.position_embd, t - input_begin_[size_t(t)], row);
     cpu::add(row, x, x, E);
     cpu::layer_norm(x, w_.embd_norm.data(), w_.embd_norm_b.data(), x, E, eps);
   });
@@ -83,7 +98,7 @@ const float* BertEncoder::encode(const int32_t* tokens, int64_t n) {
   return x_.data();
 }
 
-// Every token attends to every token of the input (or to those before it when the model is causal), one
+// Every token attends to every token of its input (or to those before it when the model is causal), one
 // (query token, head) pair per task, in f32 as llama.cpp's cache-less path computes it.
 void BertEncoder::attention(int64_t n) {
   // Captures fit std::function's inline buffer (no allocation per layer).
@@ -96,15 +111,15 @@ void BertEncoder::attention(int64_t n) {
     for (int64_t task = ith; task < tasks; task += nth) {
       const int64_t i = task / H, h = task % H;
       const float* q = &q_[size_t(i * E + h * hd)];
-      const int64_t n_keys = causal ? i + 1 : n;
+      const int64_t j_begin = input_begin_[size_t(i)], j_end = causal ? i + 1 : input_end_[size_t(i)];
       float mx = -INFINITY;
-      for (int64_t j = 0; j < n_keys; j++) {
+      for (int64_t j = j_begin; j < j_end; j++) {
         const float s = cpu::vec_dot_f32(hd, &k_[size_t(j * E + h * hd)], q) * scale;
         scores[j] = s;
         mx = std::max(mx, s);
       }
       double sum = 0;
-      for (int64_t j = 0; j < n_keys; j++) {
+      for (int64_t j = j_begin; j < j_end; j++) {
         const float e = std::exp(scores[j] - mx);
         scores[j] = e;
         sum += e;
@@ -112,7 +127,7 @@ void BertEncoder::attention(int64_t n) {
       const float inv = float(1.0 / sum);
       float* out = &attn_[size_t(i * E + h * hd)];
       std::fill(out, out + hd, 0.0f);
-      for (int64_t j = 0; j < n_keys; j++) {
+      for (int64_t j = j_begin; j < j_end; j++) {
         const float p = scores[j] * inv;
         const float* v = &v_[size_t(j * E + h * hd)];
         for (int64_t d = 0; d < hd; d++) out[d] += p * v[d];

@@ -23,6 +23,10 @@ class BertEncoder {
   // Runs the encoder over tokens[0..n) (positions 0..n-1) and returns the last layer's hidden states,
   // n rows of n_embd floats, valid until the next call.
   const float* encode(const int32_t* tokens, int64_t n);
+  // The same for several inputs packed into one pass (one matmul per weight for all of them): input s is
+  // tokens[bounds[s] .. bounds[s + 1]); positions restart at 0 for each input and attention stays inside it,
+  // so each input's rows equal what encoding it alone gives. bounds has n_inputs + 1 entries, bounds[0] = 0.
+  const float* encode_packed(const int32_t* tokens, const int64_t* bounds, int64_t n_inputs);
 
  private:
   void attention(int64_t n);
@@ -36,6 +40,7 @@ class BertEncoder {
   // Activations, [token][dim].
   std::vector<float> x_, q_, k_, v_, attn_, tmp_, ffn_;
   std::vector<float> scores_;   // per worker: one row of attention scores
+  std::vector<int64_t> input_begin_, input_end_;   // per token: the rows of the input it belongs to
 };
 
 }  // namespace hearth

@@ -75,39 +75,48 @@ class EmbeddingModelBase : public EmbeddingModel {
   std::string pooling() const override { return pooling_name(pooling_); }
 
   std::vector<std::vector<float>> embed(const std::vector<std::string>& inputs, bool normalize) override {
-    std::vector<std::vector<float>> out;
-    out.reserve(inputs.size());
+    std::vector<std::vector<int32_t>> token_lists;
+    token_lists.reserve(inputs.size());
     for (size_t i = 0; i < inputs.size(); i++) {
       // Special tokens as llama.cpp adds them for embeddings: CLS/SEP for WordPiece, BOS/EOS per the flags.
-      const std::vector<TokenId> tokens = tokenizer_->encode(inputs[i], /*add_special=*/true, /*parse_special=*/false);
+      token_lists.push_back(tokenizer_->encode(inputs[i], /*add_special=*/true, /*parse_special=*/false));
       try {
-        out.push_back(embed_tokens(tokens, normalize));
+        validate(token_lists.back());
       } catch (const Error& e) {
         throw Error(fmt::format("input {}: {}", i, e.what()));
       }
     }
-    return out;
+    return finish(run_all(token_lists), normalize);
   }
 
   std::vector<float> embed_tokens(const std::vector<int32_t>& tokens, bool normalize) override {
+    validate(tokens);
+    return finish(run_all({tokens}), normalize).at(0);
+  }
+
+ protected:
+  // One pooled vector per (validated) token list.
+  virtual std::vector<std::vector<float>> run_all(const std::vector<std::vector<int32_t>>& token_lists) = 0;
+
+  GgufFile file_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  cpu::ThreadPool pool_;
+  Pooling pooling_ = Pooling::Last;
+
+ private:
+  void validate(const std::vector<int32_t>& tokens) const {
     if (tokens.empty()) throw Error("the input has no tokens to embed");
     if (int64_t(tokens.size()) > max_tokens())
       throw Error(fmt::format("{} tokens exceed the model's context of {} tokens", tokens.size(), max_tokens()));
     for (int32_t t : tokens)
       if (t < 0 || size_t(t) >= tokenizer_->vocab_size())
         throw Error(fmt::format("token id {} is outside the vocabulary (0..{})", t, tokenizer_->vocab_size() - 1));
-    std::vector<float> v = run(tokens);
-    if (normalize) l2_normalize(v);
-    return v;
   }
-
- protected:
-  virtual std::vector<float> run(const std::vector<int32_t>& tokens) = 0;
-
-  GgufFile file_;
-  std::unique_ptr<Tokenizer> tokenizer_;
-  cpu::ThreadPool pool_;
-  Pooling pooling_ = Pooling::Last;
+  static std::vector<std::vector<float>> finish(std::vector<std::vector<float>> vectors, bool normalize) {
+    if (normalize)
+      for (auto& v : vectors) l2_normalize(v);
+    return vectors;
+  }
 };
 
 class BertEmbeddingModel final : public EmbeddingModelBase {
@@ -128,9 +137,33 @@ class BertEmbeddingModel final : public EmbeddingModelBase {
  private:
   static constexpr int64_t kMaxContext = 8192;
 
-  std::vector<float> run(const std::vector<int32_t>& tokens) override {
-    const int64_t n = int64_t(tokens.size()), E = config_.n_embd;
-    const float* h = encoder_->encode(tokens.data(), n);
+  // Consecutive inputs are packed into one encoder pass up to the context size, so short inputs share
+  // each weight's matmul; each input's result is what encoding it alone gives.
+  std::vector<std::vector<float>> run_all(const std::vector<std::vector<int32_t>>& lists) override {
+    std::vector<std::vector<float>> out;
+    out.reserve(lists.size());
+    std::vector<int32_t> packed;
+    std::vector<int64_t> bounds;
+    for (size_t first = 0; first < lists.size();) {
+      packed.clear();
+      bounds.assign(1, 0);
+      size_t last = first;
+      while (last < lists.size() && int64_t(packed.size() + lists[last].size()) <= encoder_->max_tokens()) {
+        packed.insert(packed.end(), lists[last].begin(), lists[last].end());
+        bounds.push_back(int64_t(packed.size()));
+        last++;
+      }
+      const float* h = encoder_->encode_packed(packed.data(), bounds.data(), int64_t(last - first));
+      for (size_t s = 0; s + 1 < bounds.size(); s++)
+        out.push_back(pool(h + bounds[s] * config_.n_embd, bounds[s + 1] - bounds[s]));
+      first = last;
+    }
+    return out;
+  }
+
+  // h: the n rows of one input.
+  std::vector<float> pool(const float* h, int64_t n) const {
+    const int64_t E = config_.n_embd;
     std::vector<float> v(size_t(E), 0.0f);
     switch (pooling_) {
       case Pooling::Cls: std::copy(h, h + E, v.begin()); break;
@@ -177,7 +210,16 @@ class DecoderEmbeddingModel final : public EmbeddingModelBase {
   static constexpr int64_t kMaxContext = 8192;
   static constexpr int64_t kChunk = 512;
 
-  std::vector<float> run(const std::vector<int32_t>& tokens) override {
+  std::vector<std::vector<float>> run_all(const std::vector<std::vector<int32_t>>& lists) override {
+    std::vector<std::vector<float>> out;
+    out.reserve(lists.size());
+    for (const auto& tokens : lists) out.push_back(run(tokens));
+    return out;
+  }
+
+  // One input through the decoder in batches of up to kChunk positions; only the rows pooling needs are
+  // normed and written.
+  std::vector<float> run(const std::vector<int32_t>& tokens) {
     const int64_t n = int64_t(tokens.size()), E = config_.n_embd;
     if (!cache_ || cache_->n_ctx() < n) {
       const int64_t ctx = std::min<int64_t>(max_tokens_, (n + 255) / 256 * 256);

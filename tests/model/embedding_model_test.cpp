@@ -88,7 +88,10 @@ TEST(EmbeddingModel, DeclaredPoolingAndShapes) {
 TEST(EmbeddingModel, BatchEqualsSingleCallsAndNormalizes) {
   REQUIRE_FIXTURE("bert-wpm-f16");
   REQUIRE_FIXTURE("qwen3-bpe-embed-q8_0");
-  const std::vector<std::string> texts = {"first text", "a second, longer text about something else", "3rd"};
+  std::string long_text;   // ~300 tokens: three of them do not fit one 512-token encoder pass
+  for (int i = 0; i < 300; i++) long_text += i % 7 ? "word " : "other ";
+  const std::vector<std::string> texts = {"first text", "a second, longer text about something else", "3rd",
+                                          long_text, long_text + "and", long_text + "or", "last"};
   for (const char* name : {"bert-wpm-f16", "qwen3-bpe-embed-q8_0"}) {
     SCOPED_TRACE(name);
     auto em = hearth::EmbeddingModel::load(fixture(name).string(), 2);
@@ -96,6 +99,7 @@ TEST(EmbeddingModel, BatchEqualsSingleCallsAndNormalizes) {
     ASSERT_EQ(batch.size(), texts.size());
     for (size_t i = 0; i < texts.size(); i++) EXPECT_EQ(batch[i], em->embed({texts[i]}, false).at(0));
     EXPECT_NE(batch[0], batch[1]);
+    EXPECT_NE(batch[3], batch[4]);
     // Same text after a longer one (the decoder's cache was used at other positions): same vector.
     EXPECT_EQ(em->embed({texts[0]}, false).at(0), batch[0]);
 

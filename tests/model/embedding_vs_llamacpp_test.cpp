@@ -118,6 +118,16 @@ TEST_P(EmbeddingVsLlamaCpp, TokensAndVectorsMatch) {
     EXPECT_NEAR(dot(unit, unit), 1.0, 1e-5);
     EXPECT_GE(cosine(unit, want), 0.999);
   }
+  // All texts in one call: an encoder packs them into shared passes; each still matches llama.cpp.
+  std::vector<std::string> texts;
+  for (const auto& c : ref["cases"]) texts.push_back(c["text"].get<std::string>());
+  const auto all = em->embed(texts, false);
+  ASSERT_EQ(all.size(), texts.size());
+  for (size_t i = 0; i < all.size(); i++) {
+    const auto want = ref["cases"][i]["embedding"].get<std::vector<float>>();
+    EXPECT_GE(cosine(all[i], want), 0.999) << texts[i];
+    EXPECT_LE(relative_l2(all[i], want), relative_l2_tolerance(name)) << texts[i];
+  }
   std::printf("%s (%s pooling): worst cosine %.7f, worst relative L2 %.2e over %zu inputs\n", name.c_str(),
               em->pooling().c_str(), worst_cos, worst_l2, ref["cases"].size());
 }
