@@ -12,11 +12,12 @@ command -v emcc >/dev/null || { echo "emcc not found: install the emscripten and
 jobs=$(nproc)
 which=${1:-both}
 mkdir -p web/dist
-build() {   # preset, build dir
+build() {   # preset, build dir, targets...
   cmake --preset "$1" >/dev/null
-  cmake --build "$2" --target hearth_wasm -j"$jobs"
+  cmake --build "$2" --target "${@:3}" -j"$jobs"
   cp "$2"/dist/hearth-* web/dist/
 }
-[ "$which" = single ] || build wasm build/wasm
-[ "$which" = threads ] || build wasm-single build/wasm-single
+[ "$which" = single ] || build wasm build/wasm hearth_wasm
+# The single-thread preset also builds the kernel check that web/tests/wasm_kernels.test.mjs runs in Node.
+[ "$which" = threads ] || build wasm-single build/wasm-single hearth_wasm hearth_wasm_kernel_check
 ls -l web/dist

@@ -158,6 +158,10 @@ var HearthOpfs = (() => {
         if (onProgress) onProgress({ phase: "download", loaded, total });
       }
       closeShard();
+      // Let the network stack see the response finish before the caller blocks this worker in a long
+      // synchronous load (otherwise Chromium may record the finished download as aborted).
+      reader.releaseLock();
+      await new Promise((resolve) => setTimeout(resolve, 50));
       if (total !== undefined && loaded !== total)
         throw new Error(`download of ${label} ended after ${loaded} of ${total} bytes`);
       const manifest = {
