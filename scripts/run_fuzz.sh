@@ -11,7 +11,7 @@ cd "$root"
 if [[ -z "${HEARTH_FUZZ_BUILD_DIR:-}" ]]; then
   cmake --preset fuzz >/dev/null
 fi
-cmake --build "$build" --target gguf_reader_fuzz gguf_seed_gen tokenizer_fuzz template_fuzz -j2
+cmake --build "$build" --target gguf_reader_fuzz gguf_seed_gen tokenizer_fuzz template_fuzz grammar_fuzz -j2
 
 binary() { find "$build" -name "$1" -type f -perm -u+x | head -n1; }
 artifacts="$build/fuzz-artifacts/"
@@ -52,4 +52,16 @@ echo "fuzzing the Jinja engine for ${other_seconds}s"
 "$(binary template_fuzz)" "$corpus" "$seeds" \
   -max_total_time="$other_seconds" \
   -malloc_limit_mb=512 -rss_limit_mb=2048 -max_len=16384 -timeout=10 \
+  -artifact_prefix="$artifacts" -print_final_stats=1
+
+# Structured output: GBNF and JSON schemas (first byte 0: GBNF, 1: schema; text to match after a NUL).
+seeds="$build/fuzz-seeds/grammar"
+corpus="$build/fuzz-corpus/grammar"
+mkdir -p "$seeds" "$corpus"
+printf '\x00root ::= "a" [b-z]* ("x" | y)+\ny ::= [0-9]{1,3}\n\x00abx1' > "$seeds/gbnf"
+printf '\x01{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"array","items":{"type":"string"}}},"required":["a"]}\x00{"a": 1}' > "$seeds/schema"
+echo "fuzzing the grammar compiler for ${other_seconds}s"
+"$(binary grammar_fuzz)" "$corpus" "$seeds" \
+  -max_total_time="$other_seconds" \
+  -malloc_limit_mb=512 -rss_limit_mb=2048 -max_len=4096 -timeout=10 \
   -artifact_prefix="$artifacts" -print_final_stats=1
