@@ -60,7 +60,6 @@ DawnProcs load(const std::string& path) {
   get(p.queueRelease, "wgpuQueueRelease");
   get(p.queueSubmit, "wgpuQueueSubmit");
   get(p.queueWriteBuffer, "wgpuQueueWriteBuffer");
-  get(p.queueOnSubmittedWorkDone, "wgpuQueueOnSubmittedWorkDone");
   get(p.bufferRelease, "wgpuBufferRelease");
   get(p.bufferDestroy, "wgpuBufferDestroy");
   get(p.bufferMapAsync, "wgpuBufferMapAsync");

@@ -34,7 +34,6 @@ struct DawnProcs {
   void (*queueRelease)(WGPUQueue);
   void (*queueSubmit)(WGPUQueue, size_t, const WGPUCommandBuffer*);
   void (*queueWriteBuffer)(WGPUQueue, WGPUBuffer, uint64_t, const void*, size_t);
-  WGPUFuture (*queueOnSubmittedWorkDone)(WGPUQueue, WGPUCallbackInfo<WGPUQueueWorkDoneCallback>);
   void (*bufferRelease)(WGPUBuffer);
   void (*bufferDestroy)(WGPUBuffer);
   WGPUFuture (*bufferMapAsync)(WGPUBuffer, WGPUFlags, size_t, size_t, WGPUCallbackInfo<WGPUBufferMapCallback>);

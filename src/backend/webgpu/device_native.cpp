@@ -1,8 +1,10 @@
 // The device layer over Dawn's WebGPU C library (native builds).
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "backend/webgpu/dawn_library.h"
@@ -48,12 +50,15 @@ struct Device::State {
   bool lost = false;
   uint64_t next_buffer_id = 0;
 
-  // Runs Dawn's event loop until `done` (callbacks set it).
+  // Runs Dawn's event loop until `done` (callbacks set it). Spins briefly (a GPU answers in microseconds),
+  // then backs off so a software adapter's worker threads get the cores.
   template <typename Pred>
   void poll_until(Pred done) {
-    while (!done()) {
+    for (int spins = 0; !done(); spins++) {
       p->instanceProcessEvents(instance);
       if (lost) break;
+      if (spins > 2000) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      else if (spins > 200) std::this_thread::yield();
     }
   }
 };
@@ -500,14 +505,14 @@ void Device::submit(Recorder& r) {
 }
 
 void Device::wait_idle() {
-  bool done = false;
-  WGPUCallbackInfo<WGPUQueueWorkDoneCallback> cb{};
-  cb.mode = WGPUCallbackMode_AllowProcessEvents;
-  cb.callback = [](WGPUQueueWorkDoneStatus, void* u1, void*) { *static_cast<bool*>(u1) = true; };
-  cb.userdata1 = &done;
-  s_->p->queueOnSubmittedWorkDone(s_->queue, cb);
-  s_->poll_until([&] { return done; });
-  check_errors();
+  // A mapped read orders after all submitted work. (The work-done callback changed signature across
+  // webgpu.h revisions; buffer mapping did not.)
+  Buffer src = create_buffer(4, false, "fence");
+  Buffer dst = create_readback_buffer(4);
+  Recorder r = record();
+  r.copy(src, 0, dst, 0, 4);
+  uint32_t sink = 0;
+  submit_and_read(r, dst, &sink, 4);
 }
 
 }  // namespace hearth::webgpu

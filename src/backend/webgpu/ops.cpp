@@ -14,6 +14,7 @@ namespace {
 
 constexpr uint32_t kSlotBytes = 256;  // minUniformBufferOffsetAlignment on every adapter we know
 constexpr int kTokenTile = 8;         // tokens per matvec workgroup in prefill
+constexpr int kMatvecThreads = 64;
 
 const char* weight_file(TensorType t) {
   switch (t) {
@@ -191,10 +192,14 @@ const Pipeline& Ops::simple_pipeline(const std::string& file) {
   return d_.pipeline(file, kernel_source(file + ".wgsl"));
 }
 
-const Pipeline& Ops::matvec_pipeline(TensorType t, int tile) {
+const Pipeline& Ops::matvec_pipeline(TensorType t, int tile, int lanes) {
   const std::string weight = weight_file(t);
-  const std::string name = "matvec." + weight + ".tt" + std::to_string(tile);
-  KernelVars vars{{"WEIGHT", weight}, {"ACT", act_file(act_format(t))}, {"WG", "64"}, {"TT", std::to_string(tile)}};
+  const std::string name = "matvec." + weight + ".tt" + std::to_string(tile) + ".lanes" + std::to_string(lanes);
+  KernelVars vars{{"WEIGHT", weight},
+                  {"ACT", act_file(act_format(t))},
+                  {"WG", std::to_string(kMatvecThreads)},
+                  {"TT", std::to_string(tile)},
+                  {"LANES", std::to_string(lanes)}};
   return d_.pipeline(name, kernel_source("matvec.wgsl", vars));
 }
 
@@ -230,7 +235,10 @@ void Ops::quantize(Recorder& r, ActFormat f, const Buffer& x, int64_t n_tok, int
 void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok, int64_t x_stride, const Buffer& y,
                  int64_t y_stride, int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
   const int tile = n_tok == 1 ? 1 : kTokenTile;
-  const Pipeline& pl = matvec_pipeline(w.type, tile);
+  int lanes = 4;
+  while (lanes < kMatvecThreads && lanes < w.cols / 32) lanes *= 2;
+  const int64_t rows_per_wg = kMatvecThreads / lanes;
+  const Pipeline& pl = matvec_pipeline(w.type, tile, lanes);
   const ActFormat af = act_format(w.type);
   const uint32_t xs = af == ActFormat::F32 ? u32(x_stride) : act_words(af, w.cols);
   const uint32_t max_dim = d_.info().max_workgroups_per_dimension;
@@ -241,11 +249,12 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
       uint32_t accumulate;
     } p{u32(part.rows), u32(w.cols), u32(n_tok), u32(int64_t(w.row_bytes)), xs, u32(y_stride), u32(y_offset),
         u32(part.row_begin), 0, bias ? 1u : 0u, softcap, accumulate ? 1u : 0u};
-    const uint32_t gx = std::min<uint32_t>(u32(part.rows), max_dim);
+    const int64_t groups = (part.rows + rows_per_wg - 1) / rows_per_wg;
+    const uint32_t gx = std::min<uint32_t>(u32(groups), max_dim);
     p.grid_x = gx;
     Slot s = param_slot();
     put(s.data, p);
-    dispatch(r, pl, {{0, &part.buffer}, {1, &x}, {2, &y}, {3, &or_dummy(bias)}}, 4, s, gx, ceil_div(part.rows, gx),
+    dispatch(r, pl, {{0, &part.buffer}, {1, &x}, {2, &y}, {3, &or_dummy(bias)}}, 4, s, gx, ceil_div(groups, gx),
              ceil_div(n_tok, tile));
   }
 }

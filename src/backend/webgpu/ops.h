@@ -103,7 +103,7 @@ class Ops {
     uint8_t* data;
   };
   Slot param_slot();
-  const Pipeline& matvec_pipeline(TensorType t, int tile);
+  const Pipeline& matvec_pipeline(TensorType t, int tile, int lanes);
   const Pipeline& simple_pipeline(const std::string& file);
   // Records pipeline + buffers (+ this dispatch's parameter slot as the last binding `param_binding`).
   void dispatch(Recorder& r, const Pipeline& p, std::vector<Binding> b, uint32_t param_binding, const Slot& s,

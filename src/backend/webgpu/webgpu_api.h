@@ -43,7 +43,6 @@ enum WGPUAdapterType : uint32_t { WGPUAdapterType_Unknown = 4 };
 enum WGPURequestAdapterStatus : uint32_t { WGPURequestAdapterStatus_Success = 1 };
 enum WGPURequestDeviceStatus : uint32_t { WGPURequestDeviceStatus_Success = 1 };
 enum WGPUMapAsyncStatus : uint32_t { WGPUMapAsyncStatus_Success = 1 };
-enum WGPUQueueWorkDoneStatus : uint32_t { WGPUQueueWorkDoneStatus_Success = 1 };
 enum WGPUPopErrorScopeStatus : uint32_t { WGPUPopErrorScopeStatus_Success = 1 };
 enum WGPUStatus : uint32_t { WGPUStatus_Success = 1 };
 enum WGPUErrorFilter : uint32_t { WGPUErrorFilter_Validation = 1, WGPUErrorFilter_OutOfMemory = 2 };
@@ -81,7 +80,6 @@ struct WGPUFuture {
 typedef void (*WGPURequestAdapterCallback)(WGPURequestAdapterStatus, WGPUAdapter, WGPUStringView, void*, void*);
 typedef void (*WGPURequestDeviceCallback)(WGPURequestDeviceStatus, WGPUDevice, WGPUStringView, void*, void*);
 typedef void (*WGPUBufferMapCallback)(WGPUMapAsyncStatus, WGPUStringView, void*, void*);
-typedef void (*WGPUQueueWorkDoneCallback)(WGPUQueueWorkDoneStatus, void*, void*);
 typedef void (*WGPUPopErrorScopeCallback)(WGPUPopErrorScopeStatus, WGPUErrorType, WGPUStringView, void*, void*);
 typedef void (*WGPUDeviceLostCallback)(const WGPUDevice*, WGPUDeviceLostReason, WGPUStringView, void*, void*);
 typedef void (*WGPUUncapturedErrorCallback)(const WGPUDevice*, WGPUErrorType, WGPUStringView, void*, void*);

@@ -70,15 +70,18 @@ TEST_P(MatvecTest, MatchesCpuForDecodeAndPrefill) {
   HEARTH_SEEDED_RNG(rng);
   Ops ops(*dev);
   const TensorType type = GetParam();
-  const int64_t rows = 67, cols = 512;  // rows not a multiple of anything; two K super-blocks per row
-  HostWeight w = make_weight(rng, type, rows, cols);
-  GpuWeight gw = GpuWeight::upload(*dev, w.m);
-  for (int64_t n : {1, 5, 11}) {  // decode, a partial token tile, more than one tile
-    SCOPED_TRACE("tokens " + std::to_string(n));
-    std::vector<float> x = test::random_floats(rng, size_t(n * cols));
-    std::vector<float> want = cpu_matmul(w.m, x, n);
-    std::vector<float> got = gpu_matmul(*dev, ops, gw, x, n);
-    EXPECT_LE(rel_l2(got, want), kTol) << tensor_type_name(type);
+  // Shapes cover 4..64 threads per row: 67 x 512 (16 chunks per row, rows not a multiple of anything) and
+  // 9 x 2304 (72 chunks: more than one pass of 64 lanes, 9 K super-blocks).
+  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{67, 512}, {9, 2304}}) {
+    HostWeight w = make_weight(rng, type, rows, cols);
+    GpuWeight gw = GpuWeight::upload(*dev, w.m);
+    for (int64_t n : {1, 5, 11}) {  // decode, a partial token tile, more than one tile
+      SCOPED_TRACE("shape " + std::to_string(rows) + "x" + std::to_string(cols) + ", tokens " + std::to_string(n));
+      std::vector<float> x = test::random_floats(rng, size_t(n * cols));
+      std::vector<float> want = cpu_matmul(w.m, x, n);
+      std::vector<float> got = gpu_matmul(*dev, ops, gw, x, n);
+      EXPECT_LE(rel_l2(got, want), kTol) << tensor_type_name(type);
+    }
   }
 }
 

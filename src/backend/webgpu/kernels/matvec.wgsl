@@ -1,5 +1,5 @@
-// y[t][row] = dot(W row, x[t]) for a tile of tokens: one workgroup per weight row and token tile, threads
-// striding over 32-value chunks, dequantizing in registers (weights are never expanded in memory).
+// y[t][row] = dot(W row, x[t]) for a tile of tokens: LANES threads per weight row striding over its
+// 32-value chunks, dequantizing in registers (weights are never expanded in memory).
 // Specialized by {{WEIGHT}} (weight_*.wgsl), {{ACT}} (act_*.wgsl), WG threads and TT tokens per tile.
 #include "float_formats.wgsl"
 
@@ -12,7 +12,7 @@ struct Params {
   y_stride: u32,   // floats per token in Y
   y_offset: u32,   // first output column of row 0 of the whole matrix
   row_base: u32,   // index of this binding's first row within the whole matrix
-  grid_x: u32,     // workgroups along x (rows beyond 65535 continue in y)
+  grid_x: u32,     // workgroups along x (more continue in y)
   has_bias: u32,
   softcap: f32,    // > 0: y = tanh(y / softcap) * softcap
   accumulate: u32, // 1: y += result (residual add)
@@ -30,36 +30,45 @@ struct Params {
 
 const WG: u32 = {{WG}}u;
 const TT: u32 = {{TT}}u;
+// LANES threads share a row (a power of two up to WG, matched to the row's chunk count so short rows do
+// not leave most threads idle); a workgroup covers WG / LANES rows.
+const LANES: u32 = {{LANES}}u;
+const ROWS_PER_WG: u32 = WG / LANES;
 var<workgroup> partial: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * P.grid_x;
-  if (row >= P.rows) {
+  let first_row = (wid.x + wid.y * P.grid_x) * ROWS_PER_WG;
+  if (first_row >= P.rows) {
     return;
   }
+  let lane = lid % LANES;
+  let row = first_row + lid / LANES;
+  let valid = row < P.rows;
   let t0 = wid.z * TT;
   let rbase = row * P.row_bytes;
   let n_chunks = P.cols / 32u;
   var acc: array<f32, TT>;
-  for (var c = lid; c < n_chunks; c += WG) {
-    for (var t = 0u; t < TT; t++) {
-      if (t0 + t < P.n_tok) {
-        acc[t] += chunk_dot(rbase, c, (t0 + t) * P.x_stride);
+  if (valid) {
+    for (var c = lane; c < n_chunks; c += LANES) {
+      for (var t = 0u; t < TT; t++) {
+        if (t0 + t < P.n_tok) {
+          acc[t] += chunk_dot(rbase, c, (t0 + t) * P.x_stride);
+        }
       }
     }
   }
   for (var t = 0u; t < TT; t++) {
     partial[lid] = acc[t];
     workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-      if (lid < s) {
+    for (var s = LANES / 2u; s > 0u; s >>= 1u) {
+      if (lane < s) {
         partial[lid] += partial[lid + s];
       }
       workgroupBarrier();
     }
-    if (lid == 0u && t0 + t < P.n_tok) {
-      var y = partial[0];
+    if (lane == 0u && valid && t0 + t < P.n_tok) {
+      var y = partial[lid];
       let out_row = P.row_base + row;
       if (P.has_bias != 0u) {
         y += BIAS[out_row];
