@@ -103,8 +103,16 @@ void GrammarMatcher::mask_logits(float* logits, int64_t n_vocab) {
   if (accepted())
     for (TokenId t : trie_->end_tokens()) allowed_[size_t(t)] = 1;
   const int64_t known = std::min<int64_t>(n_vocab, int64_t(allowed_.size()));
-  for (int64_t i = 0; i < known; i++)
-    if (!allowed_[size_t(i)]) logits[i] = -INFINITY;
+  int64_t open = 0;
+  for (int64_t i = 0; i < known; i++) {
+    if (!allowed_[size_t(i)])
+      logits[i] = -INFINITY;
+    else
+      open++;
+  }
+  // Only possible when the vocabulary cannot spell what the grammar needs next (e.g. no token finishes a
+  // character begun by the previous token); sampling from an all -inf row would pick garbage.
+  if (open == 0) throw Error("grammar: no token of this vocabulary can continue the output");
   for (int64_t i = known; i < n_vocab; i++) logits[i] = -INFINITY;
 }
 

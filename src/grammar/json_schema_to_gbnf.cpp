@@ -28,7 +28,9 @@ const std::map<std::string, std::string>& primitive_rules() {
       {"null", R"("null" space)"},
       {"integral-part", R"([0] | [1-9] [0-9]{0,15})"},
       {"integer", R"("-"? integral-part space)"},
-      {"number", R"("-"? integral-part ("." [0-9]{1,16})? ([eE] [-+]? [0-9]{1,3})? space)"},
+      // Exponents of at most two digits keep every number finite as a double (1e999 parses as Infinity,
+      // which validators reject).
+      {"number", R"("-"? integral-part ("." [0-9]{1,16})? ([eE] [-+]? [0-9]{1,2})? space)"},
       // A JSON string character: anything but quote, backslash and control characters, or an escape
       // (\u escapes exclude surrogates so each counts as one character, as validators count).
       {"char", R"([^"\\\x00-\x1F] | "\\" (["\\/bfnrt] | "u" ([0-9a-cA-CeEfF] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2})))"},

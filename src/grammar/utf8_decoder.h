@@ -1,6 +1,7 @@
 #pragma once
 // Byte-at-a-time UTF-8 decoding whose state fits in a few bytes, so a token may end in the middle of a
 // character and the next token finish it.
+#include <algorithm>
 #include <cstdint>
 
 namespace hearth {
@@ -35,15 +36,20 @@ struct Utf8Decoder {
     return Result::Complete;
   }
 
-  // The code points a partial character can still become: [lo, hi].
-  uint32_t range_lo() const { return value << (6 * remaining); }
-  uint32_t range_hi() const { return range_lo() | ((1u << (6 * remaining)) - 1); }
+  // The code points a partial character can still become: [lo, hi], within what its length can encode
+  // (a lead byte alone says little: E0 starts U+0800..U+0FFF, not U+0000..U+0FFF).
+  uint32_t range_lo() const { return std::max(value << (6 * remaining), min_for_length()); }
+  uint32_t range_hi() const {
+    return std::min((value << (6 * remaining)) | ((1u << (6 * remaining)) - 1), max_for_length());
+  }
 
  private:
+  uint32_t min_for_length() const { return length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000; }
+  uint32_t max_for_length() const { return length == 2 ? 0x7FF : length == 3 ? 0xFFFF : 0x10FFFF; }
   bool prefix_possible() const {
     const uint32_t lo = range_lo(), hi = range_hi();
-    if (length == 3) return hi >= 0x800 && !(lo >= 0xD800 && hi <= 0xDFFF);
-    return hi >= 0x10000 && lo <= 0x10FFFF;
+    if (lo > hi) return false;   // overlong or beyond U+10FFFF
+    return !(length == 3 && lo >= 0xD800 && hi <= 0xDFFF);
   }
 };
 

@@ -167,6 +167,26 @@ TEST(GrammarMatcher, MaskEqualsBruteForceOnLlamaVocabularyWithUnicodeClasses) {
   check_masks_along(*tok, g, "名前: 山田太郎 (ok ✓ ü)");
 }
 
+// A property the brute force cannot see (it shares the byte-level code): an ASCII-only grammar must never
+// allow a token with a non-ASCII byte, not even a lead byte whose character would be completed later.
+TEST(GrammarMatcher, AsciiGrammarAllowsNoNonAsciiByte) {
+  for (const char* model : {"qwen3-bpe-q5_k_m.gguf", "llama-spm-q8_0.gguf"}) {
+    auto tok = load_tokenizer(model);
+    GrammarMatcher m(Grammar::parse_gbnf("root ::= [ -~]{1,8} \",\" [ -~]{1,8}"), *tok);
+    std::vector<float> logits(tok->vocab_size(), 0.0f);
+    m.mask_logits(logits.data(), int64_t(logits.size()));
+    size_t open = 0;
+    for (size_t t = 0; t < logits.size(); t++) {
+      if (logits[t] == -INFINITY) continue;
+      open++;
+      const std::string piece = tok->token_to_piece(TokenId(t));
+      for (unsigned char c : piece) EXPECT_LT(c, 0x80) << model << " token " << t << " is allowed";
+      if (piece.size() <= 8 && piece.find(',') == std::string::npos) EXPECT_TRUE(m.allows(TokenId(t)));
+    }
+    EXPECT_GT(open, 1000u) << model;
+  }
+}
+
 TEST(GrammarMatcher, EndOfGenerationOnlyWhenComplete) {
   auto tok = load_tokenizer("qwen3-bpe-q5_k_m.gguf");
   ASSERT_TRUE(tok->eos().has_value());
