@@ -132,6 +132,9 @@ export interface Piece {
 // A request in flight: `for await (const piece of run)`; `result` resolves when it ends.
 export declare class Run<R = Response> implements AsyncIterable<Piece> {
   readonly result: Promise<R>;
+  // Engine runs only: the worker's own end of the run, also after an abort (finishReason "cancelled"
+  // once the abort reached it; without cross-origin isolation it runs to its token limit unseen).
+  readonly settled?: Promise<R>;
   [Symbol.asyncIterator](): AsyncIterator<Piece>;
 }
 

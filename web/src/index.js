@@ -120,15 +120,18 @@ export class Hearth {
       run._finish(abortError(signal));
     };
     if (signal) signal.addEventListener("abort", onAbort, { once: true });
-    this._request("generate", { prompt, options: generateOptions(request), cancel }, {
+    // `settled`: the worker's own end of the run (finishReason "cancelled" when the abort reached it).
+    run.settled = this._request("generate", { prompt, options: generateOptions(request), cancel }, {
       piece: (text) => {
         run._push(text);
         if (request.onText) request.onText(text);
       },
-    }).then(
+    });
+    run.settled.then(
       (r) => run._finish(null, r),
       (e) => run._finish(e),
     ).finally(() => signal && signal.removeEventListener("abort", onAbort));
+    run.settled.catch(() => {});
     return run;
   }
 

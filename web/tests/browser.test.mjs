@@ -114,6 +114,28 @@ for (const artifact of ["threads", "single"]) {
       assert.deepEqual(second.requests.filter((p) => p.startsWith("/fixtures/")), [], "no network request for the model");
       const again = await chatThroughUi(second.page, prompt);
       assert.deepEqual(again.result.tokens, native.tokens);
+
+      // AbortSignal: the iteration ends with AbortError, the worker stops within a token or two, and the
+      // engine answers the next request exactly.
+      const cancel = await second.page.evaluate(async (p) => {
+        const h = hearthDemo.hearth();
+        const c = new AbortController();
+        const run = h.query({ prompt: p, maxTokens: 400, temperature: 0, ignoreEos: true, signal: c.signal });
+        let pieces = 0, error = null;
+        try {
+          for await (const _ of run) if (++pieces === 3) c.abort();
+        } catch (e) {
+          error = e.name;
+        }
+        const settled = await run.settled;
+        const next = await h.query({ prompt: p, maxTokens: 32, temperature: 0 }).result;
+        return { pieces, error, finishReason: settled.finishReason, generated: settled.tokens.length, next: next.tokens };
+      }, prompt);
+      assert.equal(cancel.error, "AbortError");
+      assert.equal(cancel.pieces, 3);
+      assert.equal(cancel.finishReason, "cancelled");
+      assert.ok(cancel.generated < 10, `the worker stopped after ${cancel.generated} tokens`);
+      assert.deepEqual(cancel.next, native.tokens);
       assert.deepEqual(second.problems, []);
       await second.page.close();
 
