@@ -7,6 +7,11 @@
 
 #include <cmath>
 
+// GCC 12's AVX-512 headers trip -W(maybe-)uninitialized on their own _mm512_undefined_* placeholders.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 namespace hearth::cpu::detail {
 
 // |x| by clearing the sign bit (what _mm512_abs_ps does, without GCC 12's uninitialized-placeholder warning).
@@ -35,4 +40,6 @@ __attribute__((target("avx512f,avx512dq"))) inline __m512 expf_avx512(__m512 x) 
 }
 
 }  // namespace hearth::cpu::detail
+
+#pragma GCC diagnostic pop
 #endif

@@ -141,6 +141,18 @@ void add(const float* a, const float* b, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
 }
 
+namespace {
+bool rope_fused() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("fma");
+#elif defined(__aarch64__)
+  return true;  // every AArch64 has FMA, and compilers contract there too
+#else
+  return false;
+#endif
+}
+}  // namespace
+
 void rope(float* x, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base, float freq_scale,
           const float* freq_factors, int mode) {
   if (n_rot > head_dim || n_rot % 2 != 0) {
@@ -148,6 +160,10 @@ void rope(float* x, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_bas
                 std::to_string(head_dim));
   }
   if (mode != 0 && mode != 2) throw Error("rope: unknown mode " + std::to_string(mode) + " (0 normal, 2 neox)");
+  // llama.cpp's FMA builds (GCC contracts by default) compute ggml's rotate_pairs `x0*c - x1*s` as
+  // fma(x0, c, -(x1*s)) and `x0*s + x1*c` as fma(x0, s, x1*c); the unfused form differs by an ulp, enough to
+  // flip an f16/bf16 rounding downstream. std::fma is exact in any case; it is only fast with hardware FMA.
+  static const bool fused = rope_fused();
   const float theta_scale = std::pow(freq_base, -2.0f / static_cast<float>(n_rot));
   float theta_base = static_cast<float>(pos);
   const int64_t half = n_rot / 2;
@@ -159,8 +175,13 @@ void rope(float* x, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_bas
     const int64_t a = mode == 0 ? i0 : i0 / 2;
     const int64_t b = mode == 0 ? i0 + 1 : i0 / 2 + half;
     const float x0 = x[a], x1 = x[b];
-    x[a] = x0 * c - x1 * s;
-    x[b] = x0 * s + x1 * c;
+    if (fused) {
+      x[a] = std::fma(x0, c, -(x1 * s));
+      x[b] = std::fma(x0, s, x1 * c);
+    } else {
+      x[a] = x0 * c - x1 * s;
+      x[b] = x0 * s + x1 * c;
+    }
   }
 }
 

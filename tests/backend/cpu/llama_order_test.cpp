@@ -338,6 +338,31 @@ TEST(LlamaOrder, SiluMulFollowsGgmlSwiglu) {
   }
 }
 
+// ggml's rope: cos/sin of theta = freq_scale * (pos * theta_scale^i / ff_i), theta_scale = powf(base,
+// -2/n_rot) applied by repeated multiplication, and rotate_pairs as GCC contracts it on FMA builds.
+TEST(LlamaOrder, RopeFollowsGgmlFmaBuilds) {
+  if (!__builtin_cpu_supports("fma")) GTEST_SKIP() << "no FMA on this CPU";
+  HEARTH_SEEDED_RNG(rng);
+  const int64_t hd = 64;
+  for (int mode : {0, 2}) {
+    for (int64_t pos : {0, 1, 7, 300}) {
+      std::vector<float> x = test::random_floats(rng, hd), want = x;
+      rope(x.data(), hd, hd, pos, 10000.0f, 1.0f, nullptr, mode);
+      const float theta_scale = std::pow(10000.0f, -2.0f / float(hd));
+      float theta = float(pos);
+      for (int64_t i0 = 0; i0 < hd; i0 += 2) {
+        const float c = std::cos(theta), s = std::sin(theta);
+        theta *= theta_scale;
+        const int64_t a = mode == 0 ? i0 : i0 / 2, b = mode == 0 ? i0 + 1 : i0 / 2 + hd / 2;
+        const float x0 = want[size_t(a)], x1 = want[size_t(b)];
+        want[size_t(a)] = std::fma(x0, c, -(x1 * s));
+        want[size_t(b)] = std::fma(x0, s, x1 * c);
+      }
+      EXPECT_EQ(x, want) << "mode " << mode << " pos " << pos;
+    }
+  }
+}
+
 TEST(LlamaOrder, AttentionF16FollowsLlamaCppOps) {
   if (!attention_f16_supported()) GTEST_SKIP() << "no AVX-512 on this CPU";
   HEARTH_SEEDED_RNG(rng);
