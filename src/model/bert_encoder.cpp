@@ -46,8 +46,10 @@ const float* BertEncoder::encode_packed(const int32_t* tokens, const int64_t* bo
   const int64_t n = bounds[n_inputs];
   if (n > max_tokens_)
     throw Error(fmt::format("{} tokens are more than the encoder's context of {} tokens", n, max_tokens_));
+  for (int64_t s = 0; s < n_inputs; s++)
+    if (bounds[s + 1] <= bounds[s] || bounds[s + 1] > n)
+      throw Error(fmt::format("BERT encoder: input {} has no tokens or lies outside the batch", s));
   for (int64_t s = 0; s < n_inputs; s++) {
-    if (bounds[s + 1] <= bounds[s]) throw Error(fmt::format("BERT encoder: input {} is empty", s));
     for (int64_t t = bounds[s]; t < bounds[s + 1]; t++) {
       input_begin_[size_t(t)] = bounds[s];
       input_end_[size_t(t)] = bounds[s + 1];
