@@ -85,7 +85,9 @@ for (const artifact of ["threads", "single"]) {
     try {
       const query = { artifact, model: `/fixtures/${model}`, maxTokens: N, autoload: "1" };
       const first = await openPage(context, query);
-      await first.page.waitForFunction(() => window.hearthDemo && hearthDemo.status !== "starting", null, { timeout: 60_000 });
+      // Mid-load: once the first progress report arrived (or the load already ended).
+      await first.page.waitForFunction(() => window.hearthDemo && (hearthDemo.progress.length > 0 || ["loaded", "error"].includes(hearthDemo.status)),
+        null, { timeout: 60_000 });
       await first.page.screenshot({ path: path.join(artifactsDir, `${artifact}-loading.png`) });
       assert.equal(await waitStatus(first.page, ["loaded", "error"]), "loaded");
       const rt = await first.page.evaluate(() => hearthDemo.runtime);
