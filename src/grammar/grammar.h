@@ -97,7 +97,18 @@ class GrammarMatcher {   // one per request
   uint8_t utf8_length_ = 0;     // its full length in bytes
   bool ended_ = false;          // an end-of-generation token was accepted
   std::vector<uint8_t> allowed_;
+  // Recent masks by state: a state that recurs (inside an unbounded string, every character leads back to
+  // the same state) is masked by a copy instead of a trie walk.
+  struct CachedMask {
+    uint32_t state = 0, pending = 0;
+    uint8_t remaining = 0, length = 0;
+    uint64_t last_use = 0;
+    std::vector<uint8_t> allowed;
+  };
+  std::vector<CachedMask> mask_cache_;
+  uint64_t mask_clock_ = 0;
 
+  void compute_allowed();
   // Runs `piece` from the current state; false as soon as a byte is rejected. Leaves the result in the
   // out-parameters without committing it.
   bool run_piece(std::string_view piece, uint32_t& state, uint32_t& pending, uint8_t& remaining, uint8_t& length);

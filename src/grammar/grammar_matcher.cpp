@@ -12,9 +12,10 @@
 namespace hearth {
 
 namespace {
-// Past this many interned entries the automaton is rebuilt around the current state, so a long generation
-// through many distinct states cannot grow memory without bound.
-constexpr size_t kMaxAutomatonEntries = size_t(1) << 22;
+// Past this size the automaton is rebuilt around the current state, so a long generation through many
+// distinct states cannot grow memory without bound.
+constexpr size_t kMaxAutomatonBytes = size_t(64) << 20;
+constexpr size_t kMaskCacheSize = 8;
 
 std::string printable(std::string_view piece) {
   std::string out;
@@ -59,9 +60,52 @@ bool GrammarMatcher::accepted() const { return utf8_remaining_ == 0 && automaton
 bool GrammarMatcher::finished() const { return ended_ || (utf8_remaining_ == 0 && automaton_->only_end(state_)); }
 
 void GrammarMatcher::mask_logits(float* logits, int64_t n_vocab) {
-  if (automaton_->table_entries() > kMaxAutomatonEntries) state_ = automaton_->compact(state_);
+  if (automaton_->table_bytes() > kMaxAutomatonBytes) {
+    state_ = automaton_->compact(state_);
+    mask_cache_.clear();   // state ids changed
+  }
+  mask_clock_++;
+  CachedMask* hit = nullptr;
+  for (auto& c : mask_cache_)
+    if (c.state == state_ && c.pending == utf8_pending_ && c.remaining == utf8_remaining_ && c.length == utf8_length_)
+      hit = &c;
+  if (ended_) {
+    std::fill(allowed_.begin(), allowed_.end(), uint8_t(0));
+  } else if (hit) {
+    hit->last_use = mask_clock_;
+    std::copy(hit->allowed.begin(), hit->allowed.end(), allowed_.begin());
+  } else {
+    compute_allowed();
+    if (mask_cache_.size() < kMaskCacheSize) mask_cache_.emplace_back();
+    CachedMask& slot = *std::min_element(mask_cache_.begin(), mask_cache_.end(),
+                                         [](const CachedMask& a, const CachedMask& b) { return a.last_use < b.last_use; });
+    slot.state = state_;
+    slot.pending = utf8_pending_;
+    slot.remaining = utf8_remaining_;
+    slot.length = utf8_length_;
+    slot.last_use = mask_clock_;
+    slot.allowed.assign(allowed_.begin(), allowed_.end());
+  }
+  if (accepted())
+    for (TokenId t : trie_->end_tokens()) allowed_[size_t(t)] = 1;
+  const int64_t known = std::min<int64_t>(n_vocab, int64_t(allowed_.size()));
+  int64_t open = 0;
+  for (int64_t i = 0; i < known; i++) {
+    if (!allowed_[size_t(i)])
+      logits[i] = -INFINITY;
+    else
+      open++;
+  }
+  // Only possible when the vocabulary cannot spell what the grammar needs next (e.g. no token finishes a
+  // character begun by the previous token); sampling from an all -inf row would pick garbage.
+  if (open == 0) throw Error("grammar: no token of this vocabulary can continue the output");
+  for (int64_t i = known; i < n_vocab; i++) logits[i] = -INFINITY;
+}
+
+// Walks the token trie from the current state, marking every token whose bytes the grammar allows.
+void GrammarMatcher::compute_allowed() {
   std::fill(allowed_.begin(), allowed_.end(), uint8_t(0));
-  if (!ended_) {
+  {
     struct WalkState {
       uint32_t state;
       Utf8Decoder dec;
@@ -100,20 +144,6 @@ void GrammarMatcher::mask_logits(float* logits, int64_t n_vocab) {
       i++;
     }
   }
-  if (accepted())
-    for (TokenId t : trie_->end_tokens()) allowed_[size_t(t)] = 1;
-  const int64_t known = std::min<int64_t>(n_vocab, int64_t(allowed_.size()));
-  int64_t open = 0;
-  for (int64_t i = 0; i < known; i++) {
-    if (!allowed_[size_t(i)])
-      logits[i] = -INFINITY;
-    else
-      open++;
-  }
-  // Only possible when the vocabulary cannot spell what the grammar needs next (e.g. no token finishes a
-  // character begun by the previous token); sampling from an all -inf row would pick garbage.
-  if (open == 0) throw Error("grammar: no token of this vocabulary can continue the output");
-  for (int64_t i = known; i < n_vocab; i++) logits[i] = -INFINITY;
 }
 
 void GrammarMatcher::accept(TokenId token) {

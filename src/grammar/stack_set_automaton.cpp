@@ -7,6 +7,16 @@ namespace hearth {
 
 StackSetAutomaton::StackSetAutomaton(std::shared_ptr<const Grammar> grammar)
     : grammar_(std::move(grammar)), elems_(grammar_->elements().data()), classes_(grammar_->classes().data()) {
+  boundaries_.push_back(0);
+  for (const auto& c : grammar_->classes())
+    for (const auto& [lo, hi] : c.ranges) {
+      boundaries_.push_back(lo);
+      if (hi < 0x10FFFF) boundaries_.push_back(hi + 1);
+    }
+  std::sort(boundaries_.begin(), boundaries_.end());
+  boundaries_.erase(std::unique(boundaries_.begin(), boundaries_.end()), boundaries_.end());
+  n_char_classes_ = uint32_t(boundaries_.size());
+  for (uint32_t cp = 0; cp < 128; cp++) ascii_class_[cp] = char_class_of(cp);
   reset_tables();
 }
 
@@ -16,8 +26,7 @@ void StackSetAutomaton::reset_tables() {
   sets_.assign(1, Set{0, 0, false, false});   // state 0: dead
   members_.clear();
   set_ids_.clear();
-  ascii_next_.assign(128, kDead);   // the dead state stays dead
-  other_next_.clear();
+  next_.assign(n_char_classes_, kDead);   // the dead state stays dead
 }
 
 uint32_t StackSetAutomaton::intern_node(uint32_t pos, uint32_t parent) {
@@ -62,7 +71,7 @@ uint32_t StackSetAutomaton::intern_set(std::vector<uint32_t>& stacks) {
     const bool can_end = stacks.front() == 0;
     sets_.push_back({uint32_t(members_.size()), uint32_t(stacks.size()), can_end, can_end && stacks.size() == 1});
     members_.insert(members_.end(), stacks.begin(), stacks.end());
-    ascii_next_.resize(ascii_next_.size() + 128, kUnknown);
+    next_.resize(next_.size() + n_char_classes_, kUnknown);
   }
   return it->second;
 }
@@ -73,11 +82,8 @@ uint32_t StackSetAutomaton::initial() {
   return intern_set(scratch_);
 }
 
-uint32_t StackSetAutomaton::next_slow(uint32_t state, uint32_t cp) {
-  if (cp >= 128) {
-    auto it = other_next_.find((uint64_t(state) << 32) | cp);
-    if (it != other_next_.end()) return it->second;
-  }
+uint32_t StackSetAutomaton::next_slow(uint32_t state, uint32_t eq) {
+  const uint32_t cp = boundaries_[eq];   // every code point of the interval behaves alike
   scratch_.clear();
   const Set s = sets_[state];
   for (uint32_t i = 0; i < s.count; i++) {
@@ -87,10 +93,7 @@ uint32_t StackSetAutomaton::next_slow(uint32_t state, uint32_t cp) {
     if (classes_[elems_[n.pos].value].contains(cp)) expand(n.pos + 1, n.parent, scratch_);
   }
   const uint32_t result = intern_set(scratch_);
-  if (cp < 128)
-    ascii_next_[size_t(state) * 128 + cp] = result;
-  else
-    other_next_.emplace((uint64_t(state) << 32) | cp, result);
+  next_[size_t(state) * n_char_classes_ + eq] = result;
   return result;
 }
 

@@ -2,6 +2,7 @@
 // The grammar's pushdown matcher, determinised lazily: a state is the set of all parse stacks alive after
 // the input so far, and each (state, code point) transition is computed once and then looked up. Stacks are
 // hash-consed linked lists (top position + parent), so equal stacks share one id and sets compare by ids.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,18 +22,18 @@ class StackSetAutomaton {
   uint32_t initial();
   // The state after reading one code point; kDead when the grammar does not allow it.
   uint32_t next(uint32_t state, uint32_t cp) {
-    if (cp < 128) {
-      const uint32_t cached = ascii_next_[size_t(state) * 128 + cp];
-      if (cached != kUnknown) return cached;
-    }
-    return next_slow(state, cp);
+    const uint32_t eq = cp < 128 ? ascii_class_[cp] : char_class_of(cp);
+    const uint32_t cached = next_[size_t(state) * n_char_classes_ + eq];
+    return cached != kUnknown ? cached : next_slow(state, eq);
   }
   // Whether some stack can read a code point in [lo, hi] (for a character split across tokens).
   bool accepts_prefix(uint32_t state, uint32_t lo, uint32_t hi) const;
   bool can_end(uint32_t state) const { return sets_[state].can_end; }
   bool only_end(uint32_t state) const { return sets_[state].only_end; }
-  // Interned stacks + states + transitions, to bound memory on very long generations.
-  size_t table_entries() const { return nodes_.size() + sets_.size() + other_next_.size(); }
+  // Approximate memory of the interned stacks, states and transitions, to bound it on long generations.
+  size_t table_bytes() const {
+    return nodes_.size() * 32 + sets_.size() * 64 + members_.size() * 4 + next_.size() * 4;
+  }
   // Forgets every table except what `state` needs; returns its id in the fresh tables.
   uint32_t compact(uint32_t state);
 
@@ -47,7 +48,11 @@ class StackSetAutomaton {
     bool can_end, only_end;
   };
 
-  uint32_t next_slow(uint32_t state, uint32_t cp);
+  uint32_t next_slow(uint32_t state, uint32_t eq);
+  uint32_t char_class_of(uint32_t cp) const {
+    // Index of the elementary interval holding cp: the last boundary <= cp.
+    return uint32_t(std::upper_bound(boundaries_.begin(), boundaries_.end(), cp) - boundaries_.begin()) - 1;
+  }
   uint32_t intern_node(uint32_t pos, uint32_t parent);
   uint32_t intern_set(std::vector<uint32_t>& stacks);
   // Pushes onto `out` every stack reachable from "pos on top of parent" whose top reads a character.
@@ -62,8 +67,12 @@ class StackSetAutomaton {
   std::vector<Set> sets_;
   std::vector<uint32_t> members_;
   std::unordered_map<std::string, uint32_t> set_ids_;
-  std::vector<uint32_t> ascii_next_;                    // 128 slots per state
-  std::unordered_map<uint64_t, uint32_t> other_next_;   // (state << 32 | cp) for cp >= 128
+  // Code points split into elementary intervals on which every char class of the grammar is constant, so
+  // transitions are per interval, not per code point: a state inside a JSON string has a handful.
+  std::vector<uint32_t> boundaries_;    // sorted starts of the intervals; boundaries_[0] == 0
+  uint32_t n_char_classes_ = 0;
+  uint32_t ascii_class_[128] = {};
+  std::vector<uint32_t> next_;          // n_char_classes_ slots per state
   std::vector<uint32_t> scratch_;
   std::string key_scratch_;
 };

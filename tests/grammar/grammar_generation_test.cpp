@@ -153,7 +153,7 @@ TEST(GrammarGeneration, TwentySamplesPerSchemaValidateUnderAjv) {
       EXPECT_TRUE(g.complete) << c.name << " seed " << s << " stopped incomplete after " << g.tokens
                               << " tokens: " << g.text;
       EXPECT_TRUE(grammar->matches(g.text)) << g.text;
-      EXPECT_NO_THROW((void)json::parse(g.text)) << g.text;
+      EXPECT_TRUE(json::accept(g.text)) << g.text;
       std::fprintf(stderr, "[ progress ] %s seed %d: %zu tokens\n", c.name.c_str(), s, g.tokens);
       tokens += g.tokens;
       mask_seconds += g.mask_seconds;

@@ -181,7 +181,9 @@ TEST(GrammarMatcher, AsciiGrammarAllowsNoNonAsciiByte) {
       open++;
       const std::string piece = tok->token_to_piece(TokenId(t));
       for (unsigned char c : piece) EXPECT_LT(c, 0x80) << model << " token " << t << " is allowed";
-      if (piece.size() <= 8 && piece.find(',') == std::string::npos) EXPECT_TRUE(m.allows(TokenId(t)));
+      if (piece.size() <= 8 && piece.find(',') == std::string::npos) {
+        EXPECT_TRUE(m.allows(TokenId(t)));
+      }
     }
     EXPECT_GT(open, 1000u) << model;
   }
@@ -210,7 +212,9 @@ TEST(GrammarMatcher, EndOfGenerationOnlyWhenComplete) {
   for (size_t t = 0; t < logits.size(); t++) open += logits[t] != -INFINITY;
   EXPECT_GE(open, 1u);
   for (size_t t = 0; t < logits.size(); t++)
-    if (logits[t] != -INFINITY) EXPECT_TRUE(tok->is_end_of_generation(TokenId(t)) || TokenId(t) == eos) << t;
+    if (logits[t] != -INFINITY) {
+      EXPECT_TRUE(tok->is_end_of_generation(TokenId(t)) || TokenId(t) == eos) << t;
+    }
   m.accept(eos);
   EXPECT_THROW(m.accept(eos), hearth::Error);   // nothing after the end
 }
