@@ -210,11 +210,67 @@ class DecoderEmbeddingModel final : public EmbeddingModelBase {
   static constexpr int64_t kMaxContext = 8192;
   static constexpr int64_t kChunk = 512;
 
+  // Short inputs: up to kGroupSeqs at a time share one forward call, each in its own cache sequence (so one
+  // matmul per weight serves all of them). Longer inputs go alone, in chunks.
+  static constexpr int64_t kGroupSeqs = 8;
+  static constexpr int64_t kGroupCtx = 128;
+
   std::vector<std::vector<float>> run_all(const std::vector<std::vector<int32_t>>& lists) override {
     std::vector<std::vector<float>> out;
     out.reserve(lists.size());
-    for (const auto& tokens : lists) out.push_back(run(tokens));
+    const int64_t batch_cap = transformer_->max_batch();
+    const bool groupable = batch_cap >= kGroupCtx && max_tokens_ >= kGroupCtx;
+    auto is_short = [&](size_t i) { return groupable && int64_t(lists[i].size()) <= kGroupCtx; };
+    for (size_t first = 0; first < lists.size();) {
+      if (!is_short(first)) {
+        out.push_back(run(lists[first]));
+        first++;
+        continue;
+      }
+      size_t last = first;
+      int64_t total = 0;
+      while (last < lists.size() && is_short(last) && int64_t(last - first) < kGroupSeqs &&
+             total + int64_t(lists[last].size()) <= batch_cap)
+        total += int64_t(lists[last++].size());
+      run_group(lists, first, last, out);
+      first = last;
+    }
     return out;
+  }
+
+  // Inputs [first, last), each at most kGroupCtx tokens, in one forward call: input s is cache sequence s.
+  void run_group(const std::vector<std::vector<int32_t>>& lists, size_t first, size_t last,
+                 std::vector<std::vector<float>>& out) {
+    if (!group_cache_) group_cache_ = std::make_unique<KvCache>(config_, kGroupCtx, int(kGroupSeqs), KvType::F16);
+    const int64_t E = config_.n_embd;
+    int64_t m = 0;
+    for (size_t s = first; s < last; s++) {
+      const auto& tokens = lists[s];
+      const int64_t n = int64_t(tokens.size());
+      for (int64_t p = 0; p < n; p++)
+        batch_[size_t(m++)] = BatchToken{tokens[size_t(p)], int32_t(p), int32_t(s - first), wanted(p, n)};
+    }
+    transformer_->forward_hidden(batch_.data(), m, *group_cache_, hidden_.data());
+    // Wanted rows come back in batch order: per input, all of them (mean) or one (cls, last).
+    const float* h = hidden_.data();
+    for (size_t s = first; s < last; s++) {
+      const int64_t n = int64_t(lists[s].size());
+      std::vector<float> v(size_t(E), 0.0f);
+      if (pooling_ == Pooling::Mean) {
+        std::vector<double> sum(size_t(E), 0.0);
+        for (int64_t t = 0; t < n; t++, h += E)
+          for (int64_t i = 0; i < E; i++) sum[size_t(i)] += h[i];
+        for (int64_t i = 0; i < E; i++) v[size_t(i)] = float(sum[size_t(i)] / double(n));
+      } else {
+        std::copy(h, h + E, v.begin());
+        h += E;
+      }
+      out.push_back(std::move(v));
+    }
+  }
+
+  bool wanted(int64_t p, int64_t n) const {
+    return pooling_ == Pooling::Mean || (pooling_ == Pooling::Cls && p == 0) || (pooling_ == Pooling::Last && p == n - 1);
   }
 
   // One input through the decoder in batches of up to kChunk positions; only the rows pooling needs are
@@ -233,9 +289,7 @@ class DecoderEmbeddingModel final : public EmbeddingModelBase {
       const int64_t m = std::min(chunk, n - begin);
       for (int64_t t = 0; t < m; t++) {
         const int64_t p = begin + t;
-        const bool wanted = pooling_ == Pooling::Mean || (pooling_ == Pooling::Cls && p == 0) ||
-                            (pooling_ == Pooling::Last && p == n - 1);
-        batch_[size_t(t)] = BatchToken{tokens[size_t(p)], int32_t(p), 0, wanted};
+        batch_[size_t(t)] = BatchToken{tokens[size_t(p)], int32_t(p), 0, wanted(p, n)};
       }
       transformer_->forward_hidden(batch_.data(), m, *cache_, hidden_.data());
       if (pooling_ == Pooling::Mean) {
@@ -254,7 +308,8 @@ class DecoderEmbeddingModel final : public EmbeddingModelBase {
   ModelWeights weights_;
   int64_t max_tokens_ = 0;
   std::unique_ptr<Transformer> transformer_;
-  std::unique_ptr<KvCache> cache_;
+  std::unique_ptr<KvCache> cache_;         // one sequence, grown to the longest input seen
+  std::unique_ptr<KvCache> group_cache_;   // kGroupSeqs sequences of kGroupCtx positions
   std::vector<BatchToken> batch_;
   std::vector<float> hidden_;
 };
