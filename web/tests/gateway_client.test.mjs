@@ -135,3 +135,46 @@ test("AbortSignal ends the run at once and closes the connection", async () => {
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(closedEarly, true, "the server saw the connection close");
 });
+
+// End to end against a real `hearth serve` (tests/gateway/harness.mjs starts it) when the binary has the
+// command: the streamed tokens equal the native CPU build's greedy tokens for the same prompt.
+test("against hearth serve: streamed query tokens == native greedy tokens, wrong token refused", async (t) => {
+  const { execFileSync } = await import("node:child_process");
+  const { existsSync } = await import("node:fs");
+  const path = (await import("node:path")).default;
+  const { repoRoot } = await import("./static_server.mjs");
+  // Opt-in while `hearth serve` is being built: HEARTH_EXE=path/to/hearth node --test tests/
+  const exe = process.env.HEARTH_EXE;
+  if (!exe) return t.skip("set HEARTH_EXE to a hearth binary with the serve command to run this");
+  let hasServe = false;
+  try {
+    hasServe = existsSync(exe) && execFileSync(exe, ["serve", "--help"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).includes("serve");
+  } catch (_) { /* no serve command in this build */ }
+  if (!hasServe) return t.skip(`${exe} has no serve command (set HEARTH_EXE)`);
+  process.env.HEARTH_EXE = exe;
+  process.env.HEARTH_FIXTURE_DIR = path.join(repoRoot, "tests/data/fixtures");
+  const { MODEL, startServe } = await import(path.join(repoRoot, "tests/gateway/harness.mjs"));
+  const token = "sk-web-client-PLANTED-5150";
+  const serve = await startServe({
+    targets: [{ name: "llama", kind: "local", model: MODEL, threads: 1, n_seq: 2, ctx: 512 }],
+    tokens: [{ name: "web", token, targets: ["*"] }],
+  });
+  try {
+    const native = JSON.parse(execFileSync(exe, ["run", "--json", "-n", "16", "--temp", "0", "-m", MODEL, "Once upon a time"], { encoding: "utf8" }).trim().split("\n").pop());
+    const client = new GatewayClient({ baseUrl: serve.url, target: "llama", token: () => token });
+    const run = client.query({ prompt: "Once upon a time", maxTokens: 16, temperature: 0 });
+    const pieces = [];
+    const r = await (async () => {
+      for await (const p of run) pieces.push(p.text);
+      return run.result;
+    })().catch((e) => { throw new Error(`${e.message}\nserver log:\n${serve.log()}`); });
+    assert.deepEqual(r.tokens, native.tokens);
+    assert.equal(pieces.join(""), native.text);
+    const bad = new GatewayClient({ baseUrl: serve.url, target: "llama", token: "sk-wrong-PLANTED-1" });
+    const e = await bad.query({ prompt: "x" }).result.catch((x) => x);
+    assert.equal(e.status, 401);
+    assert.ok(!e.message.includes("sk-wrong-PLANTED-1"));
+  } finally {
+    await serve.stop();
+  }
+});
