@@ -239,3 +239,26 @@ test("embeddings in the browser equal llama.cpp's (cosine >= 0.999)", async () =
     await embServer.close();
   }
 });
+
+test("upload: a GGUF picked from disk is staged in OPFS and answers with the native greedy tokens", async () => {
+  const model = "llama-spm-q8_0.gguf";
+  const native = nativeRun(model, "Once upon a time");
+  const context = await browser.newContext();
+  try {
+    const { page, problems, requests } = await openPage(context, { maxTokens: N });
+    await page.waitForFunction(() => window.hearthDemo?.status === "ready", null, { timeout: 60_000 });
+    await page.setInputFiles("#model-file", path.join(fixtures, model));
+    await page.evaluate(() => { document.getElementById("model-source").value = "file"; });
+    await page.click("#load");
+    assert.equal(await waitStatus(page, ["loaded", "error"]), "loaded");
+    const m = await page.evaluate(() => hearthDemo.model);
+    assert.equal(m.cached, false);
+    assert.equal(m.size, readFileSync(path.join(fixtures, model)).length);
+    assert.ok(!requests.some((p) => p.endsWith(".gguf")), "nothing downloaded");
+    const answer = await chatThroughUi(page, "Once upon a time");
+    assert.deepEqual(answer.result.tokens, native.tokens);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});

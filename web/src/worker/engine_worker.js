@@ -91,7 +91,8 @@ const ops = {
   },
 
   async stage({ key, name, url, file, shardThreshold, shardSize }, id) {
-    const storageKey = HearthOpfs.keyFor(key || name || (file && file.name) || url);
+    // A picked file is named by name, size and date, so a different file of the same name is stored anew.
+    const storageKey = HearthOpfs.keyFor(key || name || (file ? `${file.name}-${file.size}-${file.lastModified || 0}` : url));
     const existing = await HearthOpfs.readManifest(storageKey);
     if (existing && (!file || existing.size === file.size)) return { key: storageKey, manifest: existing, cached: true };
     let last = 0;
