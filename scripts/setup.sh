@@ -18,6 +18,7 @@ packages=(
   python3
   chromium libvulkan1                    # WebGPU tests: SwiftShader's Vulkan ICD (ships with chromium) + loader
   emscripten node-acorn                  # browser build (scripts/build_wasm.sh)
+  libboost-dev libcurl4-openssl-dev      # gateway: HTTP server (Beast/Asio), remote endpoints (libcurl)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -32,6 +33,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Reference tools from npm (pinned by package-lock.json).
+# The gateway's acceptance tests drive `hearth serve` with the official openai client (pinned).
+[ -d tests/gateway/node_modules/openai ] || (cd tests/gateway && npm install --no-audit --no-fund --loglevel=error)
 if [ ! -d tools/reference/node_modules/node-llama-cpp ] || [ ! -d tools/reference/node_modules/ajv-formats ]; then
   # npm install, not npm ci: npm leaves other platforms' optional llama.cpp builds out of the lock file,
   # which makes npm ci refuse it.

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   hearth::cli::add_chat_command(app);
   hearth::cli::add_info_command(app);
   hearth::cli::add_tokenize_command(app);
+  hearth::cli::add_serve_command(app);
   hearth::cli::add_prompts_commands(*app.add_subcommand("prompts", "manage prompts in a hearth registry"));
   try {
     app.parse(argc, argv);

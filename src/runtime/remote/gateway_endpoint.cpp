@@ -33,12 +33,16 @@ Run GatewayEndpoint::query(const QueryRequest& request) {
   nlohmann::json body = common_fields(request);
   if (!request.prompt_tokens.empty()) body["prompt_tokens"] = request.prompt_tokens;
   else body["prompt"] = request.prompt;
+  // The gateway validates them itself (typed fields may not be restated there either).
+  if (request.endpoint_options.is_object() && !request.endpoint_options.empty()) body["options"] = request.endpoint_options;
   return stream("/v1/query", std::move(body), request);
 }
 
 Run GatewayEndpoint::chat(const ChatRequest& request) {
   nlohmann::json body = common_fields(request);
   body["messages"] = request.messages;
+  // The gateway validates them itself (typed fields may not be restated there either).
+  if (request.endpoint_options.is_object() && !request.endpoint_options.empty()) body["options"] = request.endpoint_options;
   return stream("/v1/chat", std::move(body), request);
 }
 

@@ -52,12 +52,14 @@ Run ProviderEndpoint::query(const QueryRequest& request) {
   nlohmann::json body = common_fields(request);
   if (!request.prompt_tokens.empty()) body["prompt"] = request.prompt_tokens;
   else body["prompt"] = request.prompt;
+  merge_endpoint_options(body, request, name_);
   return stream("/completions", std::move(body), request, false);
 }
 
 Run ProviderEndpoint::chat(const ChatRequest& request) {
   nlohmann::json body = common_fields(request);
   body["messages"] = request.messages;
+  merge_endpoint_options(body, request, name_);
   return stream("/chat/completions", std::move(body), request, true);
 }
 

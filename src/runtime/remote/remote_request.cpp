@@ -17,6 +17,8 @@ std::string normalized_base_url(const std::string& url, const std::string& name)
 void refuse_local_only(const RequestOptions& o, const std::string& name, bool allow_full_sampling) {
   if (!o.context_key.empty())
     throw Error("endpoint '" + name + "' is remote: context_key works on local endpoints only");
+  if (!o.grammar.empty() || !o.json_schema.is_null())
+    throw Error("endpoint '" + name + "' is remote: grammar and json_schema are enforced on local endpoints only");
   if (!o.sampling || allow_full_sampling) return;
   const SamplingParams d;
   const SamplingParams& s = *o.sampling;
@@ -36,6 +38,16 @@ std::string scrub(std::string text, const std::string& secret) {
   for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
     text.replace(at, secret.size(), "[redacted]");
   return text;
+}
+
+void merge_endpoint_options(nlohmann::json& body, const RequestOptions& o, const std::string& name) {
+  if (o.endpoint_options.is_null()) return;
+  if (!o.endpoint_options.is_object()) throw Error("endpoint '" + name + "': endpoint options must be a JSON object");
+  for (const auto& [key, value] : o.endpoint_options.items()) {
+    if (body.contains(key) || key == "model" || key == "prompt" || key == "messages" || key == "stream" || key == "target")
+      throw Error("endpoint '" + name + "': endpoint option '" + key + "' would override a typed field");
+    body[key] = value;
+  }
 }
 
 std::string remote_error(const std::string& name, long status, const std::string& body, const std::string& secret) {

@@ -21,4 +21,8 @@ std::string remote_error(const std::string& endpoint_name, long status, const st
 
 std::string scrub(std::string text, const std::string& secret);
 
+// Adds the request's endpoint_options to a protocol body; a key the body already has (a typed field) or one
+// of model/prompt/messages/stream is refused.
+void merge_endpoint_options(nlohmann::json& body, const RequestOptions& o, const std::string& endpoint_name);
+
 }  // namespace hearth::remote

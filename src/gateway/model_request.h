@@ -1,0 +1,34 @@
+#pragma once
+// The body of a model route (OpenAI's chat/completions/embeddings or hearth's query/chat/embed), validated
+// and translated into the Client's typed request. Anything unknown, mistyped or out of range is a 400 that
+// names the field; nothing in a body can override a typed field.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "hearth/client.h"
+
+namespace hearth::gateway {
+
+enum class Dialect { OpenAIChat, OpenAICompletion, OpenAIEmbedding, HearthQuery, HearthChat, HearthEmbed };
+enum class Operation { Query, Chat, Embed };
+
+Operation operation_of(Dialect d);
+bool is_openai(Dialect d);
+
+struct ModelRequest {
+  Dialect dialect = Dialect::HearthQuery;
+  std::string target;
+  bool stream = false;
+  bool include_usage = false;        // OpenAI stream_options.include_usage
+  bool base64_embeddings = false;    // OpenAI encoding_format = "base64"
+  QueryRequest query;
+  ChatRequest chat;
+  EmbedRequest embed;
+  RequestOptions& options() { return operation_of(dialect) == Operation::Chat ? static_cast<RequestOptions&>(chat) : query; }
+};
+
+// Throws ApiError(400).
+ModelRequest parse_model_request(Dialect dialect, const nlohmann::json& body);
+
+}  // namespace hearth::gateway
