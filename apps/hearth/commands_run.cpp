@@ -31,6 +31,7 @@ struct CommonOptions {
   uint64_t seed = 0xC0FFEE;
   std::vector<std::string> stop;
   bool kv_f32 = false;
+  std::string backend = "cpu";
 };
 
 void add_common(CLI::App& cmd, CommonOptions& o) {
@@ -48,6 +49,8 @@ void add_common(CLI::App& cmd, CommonOptions& o) {
   cmd.add_option("-c,--ctx", o.ctx, "context length (default: min(model's, 4096))")->check(CLI::Range(int64_t(1), int64_t(1) << 22));
   cmd.add_option("-t,--threads", o.threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd.add_flag("--kv-f32", o.kv_f32, "keep the KV cache in f32 instead of f16");
+  cmd.add_option("--backend", o.backend, "cpu, webgpu (Dawn), or auto (WebGPU when an adapter exists and the model fits)")
+      ->check(CLI::IsMember({"cpu", "webgpu", "auto"}));
 }
 
 std::unique_ptr<Engine> load_engine(const CommonOptions& o, bool show_progress) {
@@ -55,6 +58,7 @@ std::unique_ptr<Engine> load_engine(const CommonOptions& o, bool show_progress) 
   eo.threads = o.threads;
   eo.ctx = o.ctx;
   eo.kv_f32 = o.kv_f32;
+  eo.backend = parse_backend(o.backend);
   const std::string path = o.model.empty() ? default_model_path() : o.model;
   if (show_progress && isatty(STDERR_FILENO)) {
     eo.on_progress = [](double f) {
@@ -83,9 +87,12 @@ GenerateOptions generate_options(const CommonOptions& o) {
   return g;
 }
 
-void print_timings(const GenerateResult& r) {
-  fmt::print(stderr, "\n[prefill {} tokens, {:.1f} tok/s | decode {} tokens, {:.1f} tok/s | {}]\n",
-             r.prompt_tokens - r.cached_tokens, r.prefill_tps(), r.tokens.size(), r.decode_tps(), r.finish_reason);
+void print_timings(const GenerateResult& r, const ModelInfo& info) {
+  const std::string where = info.backend == "webgpu" ? "webgpu: " + info.gpu : "cpu";
+  fmt::print(stderr, "\n[prefill {} tokens, {:.1f} tok/s | decode {} tokens, {:.1f} tok/s | {} | {}]\n",
+             r.prompt_tokens - r.cached_tokens, r.prefill_tps(), r.tokens.size(), r.decode_tps(), r.finish_reason,
+             where);
+  if (!info.backend_note.empty()) fmt::print(stderr, "[--backend auto chose the CPU: {}]\n", info.backend_note);
 }
 
 }  // namespace
@@ -114,6 +121,8 @@ void add_run_command(CLI::App& app) {
           {"decode_tokens_per_second", r.decode_tps()},
           {"threads", engine->info().threads},
           {"simd", engine->info().simd},
+          {"backend", engine->info().backend},
+          {"gpu", engine->info().gpu},
       };
       fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       return;
@@ -125,7 +134,7 @@ void add_run_command(CLI::App& app) {
       std::fflush(stdout);
       return true;
     });
-    print_timings(r);
+    print_timings(r, engine->info());
   });
 }
 
@@ -164,7 +173,7 @@ void add_chat_command(CLI::App& app) {
         return true;
       });
       messages.push_back({{"role", "assistant"}, {"content", r.text}});
-      print_timings(r);
+      print_timings(r, engine->info());
     }
   });
 }

@@ -150,8 +150,10 @@ class Run {
   uint64_t id() const;
   // Blocks until the next token batch; nullopt once the run has finished and every batch was taken.
   std::optional<TokenBatch> next();
-  // Blocks until the run finishes; throws hearth::Error when it failed.
-  const Response& wait();
+  // Blocks until the run finishes; throws hearth::Error when it failed. On a temporary Run
+  // (`client.query(ep, q).wait()`) the response is returned by value, so it outlives the handle.
+  const Response& wait() &;
+  Response wait() &&;
   bool done() const;
   // Ends the run at the next tick; its sequence is freed for the next request at once.
   void cancel();

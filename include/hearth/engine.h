@@ -15,7 +15,14 @@
 
 namespace hearth {
 
+// Where the forward pass runs. Auto: WebGPU when an adapter exists and the model fits its limits, else
+// the CPU. WebGPU needs Dawn's library (scripts/setup.sh installs it; HEARTH_DAWN_LIB overrides the path).
+enum class Backend { Cpu, WebGpu, Auto };
+// "cpu", "webgpu", "auto"; throws hearth::Error on anything else.
+Backend parse_backend(const std::string& name);
+
 struct EngineOptions {
+  Backend backend = Backend::Cpu;
   int threads = 0;           // 0: all hardware threads
   int64_t ctx = 0;           // context length; 0: min(the model's trained context, 4096)
   int64_t batch = 256;       // most tokens per forward pass during prefill
@@ -35,6 +42,9 @@ struct ModelInfo {
   int64_t n_ctx = 0;          // the context this engine was opened with
   int threads = 0;
   std::string simd;
+  std::string backend;        // "cpu" or "webgpu"
+  std::string gpu;            // the WebGPU adapter's description (empty on the CPU)
+  std::string backend_note;   // why auto chose the CPU, when it did
   std::string chat_template;  // empty when the model has none
 };
 

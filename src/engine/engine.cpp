@@ -8,6 +8,8 @@
 
 #include "backend/cpu/kernels.h"
 #include "backend/cpu/thread_pool.h"
+#include "backend/webgpu/device.h"
+#include "backend/webgpu/webgpu_transformer.h"
 #include "engine/sampler.h"
 #include "engine/stop_strings.h"
 #include "hearth/chat_template.h"
@@ -43,7 +45,19 @@ void prefault(const GgufFile& file, const std::function<void(double)>& progress)
   }
   if (progress) progress(1.0);
 }
+// Greedy without penalties: the argmax of the raw logits, which the GPU can pick itself.
+bool plain_greedy(const SamplingParams& p) {
+  return p.temperature <= 0.0f && p.repeat_penalty == 1.0f && p.frequency_penalty == 0.0f &&
+         p.presence_penalty == 0.0f;
+}
 }  // namespace
+
+Backend parse_backend(const std::string& name) {
+  if (name == "cpu") return Backend::Cpu;
+  if (name == "webgpu") return Backend::WebGpu;
+  if (name == "auto") return Backend::Auto;
+  throw Error("unknown backend '" + name + "' (expected cpu, webgpu or auto)");
+}
 
 struct Engine::Impl {
   GgufFile file;
@@ -54,6 +68,11 @@ struct Engine::Impl {
   std::unique_ptr<cpu::ThreadPool> pool;
   std::unique_ptr<KvCache> cache;
   std::unique_ptr<Transformer> transformer;
+  std::unique_ptr<webgpu::Device> gpu;
+  std::unique_ptr<webgpu::WebGpuTransformer> gpu_transformer;
+  int64_t n_ctx = 0;
+  bool ids_only = false;           // WebGPU greedy: forward passes return the argmax id, not logits
+  TokenId next_id = 0;             // that id
   ModelInfo info;
   int64_t batch = 256;
   std::vector<TokenId> cached;     // tokens whose keys/values are in the cache, in order
@@ -62,6 +81,18 @@ struct Engine::Impl {
 
   explicit Impl(GgufFile f) : file(std::move(f)) {}
 
+  void forward(const BatchToken* b, int64_t n) {
+    if (!gpu_transformer) {
+      transformer->forward(b, n, *cache, logits.data());
+    } else if (ids_only) {
+      int32_t id = 0;
+      gpu_transformer->forward_greedy(b, n, &id);
+      next_id = id;
+    } else {
+      gpu_transformer->forward(b, n, logits.data());
+    }
+  }
+
   // Feeds tokens [from, prompt.size()) after the cached prefix; leaves the last token's logits in `logits`.
   void prefill(const std::vector<TokenId>& prompt, size_t from) {
     for (size_t i = from; i < prompt.size(); i += size_t(batch)) {
@@ -69,7 +100,7 @@ struct Engine::Impl {
       batch_buf.clear();
       for (size_t j = i; j < end; j++)
         batch_buf.push_back({prompt[j], int32_t(j), 0, j + 1 == prompt.size()});
-      transformer->forward(batch_buf.data(), int64_t(batch_buf.size()), *cache, logits.data());
+      forward(batch_buf.data(), int64_t(batch_buf.size()));
       cached.insert(cached.end(), prompt.begin() + std::ptrdiff_t(i), prompt.begin() + std::ptrdiff_t(end));
     }
   }
@@ -85,7 +116,7 @@ struct Engine::Impl {
 
   void step(TokenId token) {
     BatchToken b{token, int32_t(cached.size()), 0, true};
-    transformer->forward(&b, 1, *cache, logits.data());
+    forward(&b, 1);
     cached.push_back(token);
   }
 };
@@ -112,8 +143,30 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
     throw Error(fmt::format("--ctx {} exceeds the model's trained context of {} tokens", ctx, m.config.n_ctx_train));
   m.batch = std::clamp<int64_t>(options.batch, 1, 4096);
   m.pool = std::make_unique<cpu::ThreadPool>(threads);
-  m.cache = std::make_unique<KvCache>(m.config, ctx, 1, options.kv_f32 ? KvType::F32 : KvType::F16);
-  m.transformer = std::make_unique<Transformer>(m.config, m.weights, *m.pool, m.batch);
+  m.n_ctx = ctx;
+  std::string backend_note;
+  if (options.backend != Backend::Cpu) {
+    if (options.kv_f32) {
+      if (options.backend == Backend::WebGpu) throw Error("--kv-f32 is not available on the WebGPU backend");
+      backend_note = "WebGPU keeps an f16 KV cache; --kv-f32 runs on the CPU";
+    } else if (options.backend == Backend::WebGpu) {
+      m.gpu = webgpu::Device::open();
+    } else {
+      try {
+        auto dev = webgpu::Device::open();
+        backend_note = webgpu::WebGpuTransformer::unsupported_reason(m.config, m.weights, dev->info(), ctx);
+        if (backend_note.empty()) m.gpu = std::move(dev);
+      } catch (const Error& e) {
+        backend_note = e.what();
+      }
+    }
+  }
+  if (m.gpu) {
+    m.gpu_transformer = std::make_unique<webgpu::WebGpuTransformer>(m.config, m.weights, *m.gpu, m.batch, ctx);
+  } else {
+    m.cache = std::make_unique<KvCache>(m.config, ctx, 1, options.kv_f32 ? KvType::F32 : KvType::F16);
+    m.transformer = std::make_unique<Transformer>(m.config, m.weights, *m.pool, m.batch);
+  }
   m.logits.resize(size_t(m.config.n_vocab));
 
   ModelInfo& i = m.info;
@@ -132,6 +185,9 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
   i.n_ctx = ctx;
   i.threads = threads;
   i.simd = cpu::simd_name();
+  i.backend = m.gpu ? "webgpu" : "cpu";
+  if (m.gpu) i.gpu = m.gpu->info().description.empty() ? m.gpu->info().device : m.gpu->info().description;
+  i.backend_note = backend_note;
   i.chat_template = tmpl;
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
@@ -157,8 +213,9 @@ void Engine::reset() { impl_->cached.clear(); }
 
 std::vector<float> Engine::evaluate(const std::vector<TokenId>& prompt) {
   if (prompt.empty()) throw Error("evaluate: the prompt is empty");
-  if (int64_t(prompt.size()) > impl_->cache->n_ctx())
-    throw Error(fmt::format("prompt of {} tokens exceeds the context of {}", prompt.size(), impl_->cache->n_ctx()));
+  if (int64_t(prompt.size()) > impl_->n_ctx)
+    throw Error(fmt::format("prompt of {} tokens exceeds the context of {}", prompt.size(), impl_->n_ctx));
+  impl_->ids_only = false;
   impl_->prefill(prompt, impl_->reuse_prefix(prompt));
   return impl_->logits;
 }
@@ -167,13 +224,15 @@ GenerateResult Engine::generate(const std::vector<TokenId>& prompt, const Genera
                                 const TextCallback& on_text) {
   Impl& m = *impl_;
   if (prompt.empty()) throw Error("generate: the prompt is empty");
-  const int64_t n_ctx = m.cache->n_ctx();
+  const int64_t n_ctx = m.n_ctx;
   if (int64_t(prompt.size()) >= n_ctx)
     throw Error(fmt::format("prompt of {} tokens does not fit the context of {} tokens", prompt.size(), n_ctx));
 
   GenerateResult r;
   r.prompt_tokens = int64_t(prompt.size());
   auto t0 = Clock::now();
+  // On WebGPU, plain greedy decoding reads back only the chosen token id per step.
+  m.ids_only = m.gpu_transformer && plain_greedy(options.sampling);
   const size_t reused = m.reuse_prefix(prompt);
   r.cached_tokens = int64_t(reused);
   m.prefill(prompt, reused);
@@ -196,7 +255,7 @@ GenerateResult Engine::generate(const std::vector<TokenId>& prompt, const Genera
       if (int64_t(m.cached.size()) >= n_ctx) break;  // context full
       m.step(history.back());
     }
-    TokenId tok = sampler.sample(m.logits.data(), history);
+    TokenId tok = m.ids_only ? m.next_id : sampler.sample(m.logits.data(), history);
     if (!options.ignore_eos && m.tokenizer->is_end_of_generation(tok)) {
       r.finish_reason = "stop";
       break;

@@ -519,6 +519,12 @@ struct Gateway::Impl {
         gone = !!ec;
         break;
       }
+      {
+        // A wake-up posted while this coroutine was writing found no wait to cancel: drain again instead of
+        // sleeping until the deadline.
+        std::lock_guard lk(ex->mu);
+        if (ex->wake_posted || ex->client_gone) continue;
+      }
       ex->wake.expires_at(admitted ? request_deadline : std::min(queue_deadline, request_deadline));
       co_await ex->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }

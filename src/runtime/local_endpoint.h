@@ -2,6 +2,8 @@
 // A local endpoint: one model, one scheduler thread running ticks. Each tick admits queued requests to free
 // KV sequences, plans one batch (decode rows first, then prompt tokens, under separate budgets), runs one
 // forward pass over it, samples every request whose logits came out, and streams what each produced.
+// Buffers (plan, logits, histories, token lists, tick log) are sized at start or admission; a tick allocates
+// only for the text it hands out (each TokenBatch, the response text, stop-string matching).
 #include <condition_variable>
 #include <cstdint>
 #include <deque>

@@ -19,13 +19,15 @@ std::optional<TokenBatch> Run::next() {
   return b;
 }
 
-const Response& Run::wait() {
+const Response& Run::wait() & {
   std::unique_lock lk(state_->mu);
   state_->cv.wait(lk, [&] { return state_->finished; });
   if (state_->response.finish_reason == "error")
     throw Error(fmt::format("request {} failed: {}", state_->id, state_->response.error));
   return state_->response;
 }
+
+Response Run::wait() && { return static_cast<Run&>(*this).wait(); }
 
 bool Run::done() const {
   std::lock_guard lk(state_->mu);

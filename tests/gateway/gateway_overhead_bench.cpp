@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <sstream>
+#include <utility>  // Boost 1.74's asio/awaitable.hpp uses std::exchange without including it
 #include <vector>
 
 #include <boost/asio.hpp>

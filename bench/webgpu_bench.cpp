@@ -1,0 +1,178 @@
+// WebGPU benchmarks (native, Dawn): per weight type, the matvec's achieved GB/s (decode shape, weights
+// larger than L2) and the matmul's TFLOP/s (512-token prefill), then end to end on a GGUF model: prefill
+// tok/s at 512 tokens and greedy decode tok/s, with the bandwidth floor (weight bytes / read ceiling).
+// Prints one JSON object per line. Never a CI gate.
+//   hearth-webgpu-bench [--micro] [--model M.gguf ...] [--ceiling-gbs 2900]
+#include <chrono>
+#include <cstring>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "backend/cpu/kernels.h"
+#include "backend/webgpu/device.h"
+#include "backend/webgpu/ops.h"
+#include "hearth/engine.h"
+#include "hearth/error.h"
+
+using namespace hearth;
+using namespace hearth::webgpu;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Random weights in `type`'s format, quantized from a few distinct random rows (quantizing every row of a
+// 1 GiB matrix would take minutes; the kernel's speed does not depend on the values).
+std::vector<uint8_t> random_matrix(TensorType type, int64_t rows, int64_t cols) {
+  const size_t rb = tensor_row_bytes(type, uint64_t(cols));
+  std::vector<uint8_t> m(rb * size_t(rows));
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 0.5f);
+  std::vector<uint8_t> sample(rb * 16);
+  std::vector<float> v(static_cast<size_t>(cols));
+  for (int s = 0; s < 16; s++) {
+    for (auto& x : v) x = dist(rng);
+    cpu::quantize_row(type, v.data(), sample.data() + rb * size_t(s), cols);
+  }
+  for (int64_t r = 0; r < rows; r++) std::memcpy(&m[rb * size_t(r)], &sample[rb * size_t(r % 16)], rb);
+  return m;
+}
+
+// Times `reps` identical matvecs recorded into one submit (per-dispatch cost included, submit amortized).
+double time_matvec(Device& d, Ops& ops, const GpuWeight& w, const Buffer& x, const Buffer& xq, const Buffer& y,
+                   int64_t n_tok, int reps) {
+  const ActFormat f = act_format(w.type);
+  auto run = [&] {
+    Recorder r = ops.begin();
+    ops.quantize(r, f, x, n_tok, w.cols, w.cols, xq);
+    for (int i = 0; i < reps; i++) ops.matvec(r, w, f == ActFormat::F32 ? x : xq, n_tok, w.cols, y, w.rows);
+    ops.submit(r);
+    d.wait_idle();
+  };
+  run();  // compile + warm
+  double best = 1e30;
+  for (int trial = 0; trial < 3; trial++) {
+    auto t0 = Clock::now();
+    run();
+    best = std::min(best, seconds(t0));
+  }
+  return best / reps;
+}
+
+void micro(Device& d, double ceiling_gbs) {
+  Ops ops(d, 8192);
+  const TensorType types[] = {TensorType::Q4_0, TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K,
+                              TensorType::Q6_K, TensorType::F16,  TensorType::BF16, TensorType::F32};
+  struct Shape {
+    const char* name;
+    int64_t rows, cols, n_tok;
+  };
+  const Shape shapes[] = {{"decode 8192x2048 (ffn of a 1B model)", 8192, 2048, 1},
+                          {"decode 32768x8192 (beyond L2)", 32768, 8192, 1},
+                          {"decode 128256x2048 (LM head)", 128256, 2048, 1},
+                          {"prefill 8192x2048 x 512 tokens", 8192, 2048, 512}};
+  for (const Shape& s : shapes) {
+    Buffer x = d.create_buffer(uint64_t(s.n_tok * s.cols) * 4);
+    std::vector<float> xs(size_t(s.n_tok * s.cols), 0.25f);
+    d.write(x, 0, xs.data(), xs.size() * 4);
+    Buffer xq = d.create_buffer(uint64_t(s.n_tok * s.cols) * 4);
+    Buffer y = d.create_buffer(uint64_t(s.n_tok * s.rows) * 4);
+    for (TensorType t : types) {
+      const uint64_t bytes = uint64_t(s.rows) * tensor_row_bytes(t, uint64_t(s.cols));
+      if (bytes > d.info().max_storage_binding_bytes * 4) continue;
+      std::vector<uint8_t> m = random_matrix(t, s.rows, s.cols);
+      GpuWeight w = GpuWeight::upload(d, {m.data(), t, s.rows, s.cols});
+      const int reps = s.n_tok > 1 ? 3 : 20;
+      const double sec = time_matvec(d, ops, w, x, xq, y, s.n_tok, reps);
+      const double gbs = double(bytes) / sec / 1e9;
+      const double tflops = 2.0 * double(s.rows) * double(s.cols) * double(s.n_tok) / sec / 1e12;
+      fmt::print("{{\"bench\":\"kernel\",\"shape\":\"{}\",\"type\":\"{}\",\"ms\":{:.4f},\"GBps\":{:.1f},"
+                 "\"pct_of_read_ceiling\":{:.1f},\"TFLOPs\":{:.3f}}}\n",
+                 s.name, tensor_type_name(t), sec * 1e3, gbs, 100.0 * gbs / ceiling_gbs, tflops);
+      std::fflush(stdout);
+    }
+  }
+  // The fixed costs the dispatch-bound decode pays.
+  {
+    Buffer b = d.create_buffer(1024);
+    Buffer rb = d.create_readback_buffer(1024);
+    double best = 1e30;
+    for (int i = 0; i < 50; i++) {
+      auto t0 = Clock::now();
+      Recorder r = d.record();
+      r.copy(b, 0, rb, 0, 1024);
+      uint8_t sink[1024];
+      d.submit_and_read(r, rb, sink, 1024);
+      best = std::min(best, seconds(t0));
+    }
+    fmt::print("{{\"bench\":\"submit_copy_readback_1KiB\",\"us\":{:.1f}}}\n", best * 1e6);
+  }
+}
+
+void end_to_end(const std::string& path, double ceiling_gbs, int prompt_len, int decode_len) {
+  EngineOptions eo;
+  eo.backend = Backend::WebGpu;
+  eo.ctx = prompt_len + decode_len + 8;
+  eo.batch = prompt_len;
+  auto t0 = Clock::now();
+  auto engine = Engine::load(path, eo);
+  const double load_s = seconds(t0);
+  const ModelInfo& info = engine->info();
+  std::mt19937 rng(1);
+  std::vector<TokenId> prompt;
+  for (int i = 0; i < prompt_len; i++) prompt.push_back(TokenId(1000 + rng() % 20000));
+  GenerateOptions g;
+  g.max_tokens = decode_len;
+  g.ignore_eos = true;
+  g.sampling = SamplingParams::greedy();
+  // Warm once (pipelines compile on first use), then measure fresh runs.
+  engine->generate(prompt, g);
+  double best_prefill = 0, best_decode = 0;
+  for (int trial = 0; trial < 3; trial++) {
+    engine->reset();
+    GenerateResult r = engine->generate(prompt, g);
+    best_prefill = std::max(best_prefill, r.prefill_tps());
+    best_decode = std::max(best_decode, r.decode_tps());
+  }
+  const double floor_tps = ceiling_gbs * 1e9 / double(info.weight_bytes);
+  fmt::print("{{\"bench\":\"end_to_end\",\"model\":\"{}\",\"weights_MB\":{:.1f},\"gpu\":\"{}\",\"load_s\":{:.2f},"
+             "\"prefill_tokens\":{},\"prefill_tps\":{:.1f},\"decode_tokens\":{},\"decode_tps\":{:.1f},"
+             "\"bandwidth_floor_tps\":{:.0f},\"pct_of_floor\":{:.1f}}}\n",
+             path, double(info.weight_bytes) / 1e6, info.gpu, load_s, prompt_len, best_prefill, decode_len,
+             best_decode, floor_tps, 100.0 * best_decode / floor_tps);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    bool do_micro = false;
+    std::vector<std::string> models;
+    double ceiling = 2900;
+    for (int i = 1; i < argc; i++) {
+      std::string a = argv[i];
+      if (a == "--micro") do_micro = true;
+      else if (a == "--model" && i + 1 < argc) models.push_back(argv[++i]);
+      else if (a == "--ceiling-gbs" && i + 1 < argc) ceiling = std::stod(argv[++i]);
+      else throw Error("usage: hearth-webgpu-bench [--micro] [--model M.gguf ...] [--ceiling-gbs N]");
+    }
+    auto d = Device::open();
+    fmt::print("{{\"bench\":\"device\",\"description\":\"{}\",\"vendor\":\"{}\",\"architecture\":\"{}\","
+               "\"subgroups\":{},\"shader_f16\":{},\"max_binding_MB\":{}}}\n",
+               d->info().description, d->info().vendor, d->info().architecture, d->info().subgroups,
+               d->info().shader_f16, d->info().max_storage_binding_bytes >> 20);
+    if (do_micro) micro(*d, ceiling);
+    d.reset();
+    for (const auto& m : models) end_to_end(m, ceiling, 512, 128);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
