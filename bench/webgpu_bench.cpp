@@ -1,8 +1,10 @@
 // WebGPU benchmarks (native, Dawn): per weight type, the matvec's achieved GB/s (decode shape, weights
 // larger than L2) and the matmul's TFLOP/s (512-token prefill), then end to end on a GGUF model: prefill
 // tok/s at 512 tokens and greedy decode tok/s, with the bandwidth floor (weight bytes / read ceiling).
+// For each model it also breaks a decode step down: dispatches per token, and each of the model's own
+// matvecs timed alone (layer 0's matrices and the LM head), summed over the layers.
 // Prints one JSON object per line. Never a CI gate.
-//   hearth-webgpu-bench [--micro] [--model M.gguf ...] [--ceiling-gbs 2900]
+//   hearth-webgpu-bench [--micro] [--model M.gguf ...] [--ceiling-gbs 2900] [--prompt 512] [--decode 128]
 #include <chrono>
 #include <cstring>
 #include <cstdio>
@@ -15,8 +17,12 @@
 #include "backend/cpu/kernels.h"
 #include "backend/webgpu/device.h"
 #include "backend/webgpu/ops.h"
+#include "backend/webgpu/webgpu_transformer.h"
 #include "hearth/engine.h"
 #include "hearth/error.h"
+#include "hearth/gguf.h"
+#include "model/model_config.h"
+#include "model/model_weights.h"
 
 using namespace hearth;
 using namespace hearth::webgpu;
@@ -148,6 +154,78 @@ void end_to_end(const std::string& path, double ceiling_gbs, int prompt_len, int
   std::fflush(stdout);
 }
 
+
+// Where a decode step's time goes: the transformer's dispatch count per token, the decode rate measured on
+// the transformer directly, and the model's matvecs timed one kind at a time (each in a chain of identical
+// dispatches in one pass, so the per-dispatch cost is included), summed as one token would run them.
+void breakdown(const std::string& path, double ceiling_gbs, int prompt_len, int decode_len) {
+  GgufFile file = GgufFile::open(path);
+  ModelConfig c = ModelConfig::from_gguf(file);
+  ModelWeights w = ModelWeights::load(file, c);
+  auto d = Device::open();
+  const int64_t ctx = prompt_len + decode_len + 8;
+  WebGpuTransformer tr(c, w, *d, prompt_len, ctx);
+  std::vector<BatchToken> batch;
+  for (int i = 0; i < prompt_len; i++) batch.push_back({TokenId(1000 + i * 7), i, 0, i + 1 == prompt_len});
+  int32_t id = 0;
+  tr.forward_greedy(batch.data(), prompt_len, &id);  // warm: pipelines compile
+  auto t0 = Clock::now();
+  tr.forward_greedy(batch.data(), prompt_len, &id);
+  const double prefill_s = seconds(t0);
+  const int prefill_dispatches = tr.last_dispatch_count();
+  t0 = Clock::now();
+  for (int i = 0; i < decode_len; i++) {
+    BatchToken b{id, prompt_len + i, 0, true};
+    tr.forward_greedy(&b, 1, &id);
+  }
+  const double decode_s = seconds(t0);
+  const int decode_dispatches = tr.last_dispatch_count();
+
+  Ops ops(*d, 8192);
+  const int64_t widest = std::max(c.n_embd, c.n_ff);
+  Buffer x = d->create_buffer(uint64_t(widest) * 4);
+  std::vector<float> xs(static_cast<size_t>(widest));
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (auto& v : xs) v = nd(rng);
+  d->write(x, 0, xs.data(), xs.size() * 4);
+  Buffer xq = d->create_buffer(uint64_t(widest) * 4 + 1024);
+  Buffer y = d->create_buffer(uint64_t(c.n_vocab) * 4);
+  const LayerWeights& L = w.layers[0];
+  struct Item {
+    const char* name;
+    const cpu::WeightMatrix* m;
+    int64_t count;
+  };
+  const Item items[] = {{"attn_q", &L.wq, c.n_layer},      {"attn_k", &L.wk, c.n_layer},
+                        {"attn_v", &L.wv, c.n_layer},      {"attn_output", &L.wo, c.n_layer},
+                        {"ffn_gate", &L.w_gate, c.n_layer}, {"ffn_up", &L.w_up, c.n_layer},
+                        {"ffn_down", &L.w_down, c.n_layer}, {"output", &w.output, 1}};
+  double matvec_ms = 0;
+  uint64_t matvec_bytes = 0;
+  for (const Item& it : items) {
+    if (!it.m->data) continue;
+    GpuWeight g = GpuWeight::upload(*d, *it.m);
+    const uint64_t bytes = uint64_t(g.rows) * g.row_bytes;
+    const double sec = time_matvec(*d, ops, g, x, xq, y, 1, 20);
+    matvec_ms += sec * 1e3 * double(it.count);
+    matvec_bytes += bytes * uint64_t(it.count);
+    fmt::print("{{\"bench\":\"model_matvec\",\"model\":\"{}\",\"tensor\":\"{}\",\"type\":\"{}\",\"shape\":\"{}x{}\","
+               "\"us\":{:.1f},\"GBps\":{:.1f},\"pct_of_read_ceiling\":{:.1f},\"per_token\":{}}}\n",
+               path, it.name, tensor_type_name(g.type), g.rows, g.cols, sec * 1e6, double(bytes) / sec / 1e9,
+               100.0 * double(bytes) / sec / 1e9 / ceiling_gbs, it.count);
+  }
+  const double token_ms = decode_s * 1e3 / decode_len;
+  fmt::print("{{\"bench\":\"decode_breakdown\",\"model\":\"{}\",\"decode_tps\":{:.1f},\"token_ms\":{:.3f},"
+             "\"dispatches_per_token\":{},\"dispatch_floor_ms_at_5us\":{:.3f},\"matvec_ms_per_token\":{:.3f},"
+             "\"matvec_GBps\":{:.1f},\"other_ms_per_token\":{:.3f},\"prefill_tps\":{:.1f},"
+             "\"prefill_dispatches\":{},\"bandwidth_floor_ms\":{:.3f}}}\n",
+             path, decode_len / decode_s, token_ms, decode_dispatches, decode_dispatches * 5e-3, matvec_ms,
+             double(matvec_bytes) / (matvec_ms * 1e-3) / 1e9, token_ms - matvec_ms, prompt_len / prefill_s,
+             prefill_dispatches, double(matvec_bytes) / (ceiling_gbs * 1e9) * 1e3);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -155,12 +233,15 @@ int main(int argc, char** argv) {
     bool do_micro = false;
     std::vector<std::string> models;
     double ceiling = 2900;
+    int prompt_len = 512, decode_len = 128;
     for (int i = 1; i < argc; i++) {
       std::string a = argv[i];
       if (a == "--micro") do_micro = true;
       else if (a == "--model" && i + 1 < argc) models.push_back(argv[++i]);
       else if (a == "--ceiling-gbs" && i + 1 < argc) ceiling = std::stod(argv[++i]);
-      else throw Error("usage: hearth-webgpu-bench [--micro] [--model M.gguf ...] [--ceiling-gbs N]");
+      else if (a == "--prompt" && i + 1 < argc) prompt_len = std::stoi(argv[++i]);
+      else if (a == "--decode" && i + 1 < argc) decode_len = std::stoi(argv[++i]);
+      else throw Error("usage: hearth-webgpu-bench [--micro] [--model M.gguf ...] [--ceiling-gbs N] [--prompt N] [--decode N]");
     }
     auto d = Device::open();
     fmt::print("{{\"bench\":\"device\",\"description\":\"{}\",\"vendor\":\"{}\",\"architecture\":\"{}\","
@@ -169,7 +250,11 @@ int main(int argc, char** argv) {
                d->info().shader_f16, d->info().max_storage_binding_bytes >> 20);
     if (do_micro) micro(*d, ceiling);
     d.reset();
-    for (const auto& m : models) end_to_end(m, ceiling, 512, 128);
+    if (prompt_len < 1 || decode_len < 2) throw Error("--prompt must be >= 1 and --decode >= 2");
+    for (const auto& m : models) {
+      end_to_end(m, ceiling, prompt_len, decode_len);
+      breakdown(m, ceiling, prompt_len, decode_len);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# One GPU-machine run (issue 7's benchmark): builds hearth-webgpu-bench and hearth-fixture there, writes
+# random-weight models of Llama-3.2-1B's shape (F16, Q8_0, Q4_K_M), runs the kernel microbenchmarks and
+# hearth WebGPU end to end, then llama.cpp Vulkan (node-llama-cpp prebuilt) on the same files and GPU.
+# Stage first on the developer machine with bench/h100/prepare.sh, then in a device run (carry .device):
+#   bash bench/h100/run.sh            # STEPS="micro e2e peer" by default; logs and JSON lines in $OUT
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+OUT=${OUT:-/tmp/h100-out}
+mkdir -p "$OUT"
+STEPS=${STEPS:-micro e2e peer}
+WEIGHTS=${WEIGHTS:-F16 Q8_0 Q4_K_M}
+log() { echo "[$(date -u +%T)] $*" | tee -a "$OUT/run.log"; }
+
+source .device/on-device.sh
+{ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv; uname -r; g++ --version | head -1; } \
+  >> "$OUT/run.log" 2>&1
+
+log "build"
+cmake -S bench/h100 -B /tmp/hb -G Ninja -DCMAKE_BUILD_TYPE=Release > /tmp/hb-config.log 2>&1 &&
+  cmake --build /tmp/hb --target hearth-webgpu-bench hearth-fixture -j16 > /tmp/hb-build.log 2>&1
+if [ $? -ne 0 ]; then
+  tail -40 /tmp/hb-config.log /tmp/hb-build.log | tee -a "$OUT/run.log"
+  exit 1
+fi
+bin=/tmp/hb/bin
+
+log "models + peer unpack"
+mkdir -p /tmp/vocab /tmp/models /tmp/peer
+tar -C /tmp/vocab -xJf .device/llama3-vocab.tar.xz
+(tar -C /tmp/peer -xJf .device/peer-vulkan.tar.xz) &
+for w in $WEIGHTS; do
+  # Llama-3.2-1B: 2048 wide, 16 layers, 8192 feed-forward, 32/8 heads, 128,256-token vocabulary, tied.
+  "$bin/hearth-fixture" --arch llama --name "llama-3.2-1b-shape $w" --tokenizer-json /tmp/vocab/tokenizer.json \
+    --tokenizer-config /tmp/vocab/tokenizer_config.json --pre llama-bpe --llama3-rope --rope-base 500000 \
+    --embd 2048 --layers 16 --heads 32 --kv-heads 8 --ff 8192 --ctx 4096 --tied --weights "$w" --seed 7 \
+    -o "/tmp/models/llama1b-$w.gguf" >> "$OUT/run.log" 2>&1 &
+done
+wait
+ls -la /tmp/models >> "$OUT/run.log"
+models=()
+for w in $WEIGHTS; do models+=("/tmp/models/llama1b-$w.gguf"); done
+
+if [[ " $STEPS " == *" micro "* ]]; then
+  log "kernel microbenchmarks"
+  "$bin/hearth-webgpu-bench" --micro 2>&1 | tee "$OUT/micro.jsonl"
+fi
+if [[ " $STEPS " == *" e2e "* ]]; then
+  log "hearth end to end"
+  margs=()
+  for m in "${models[@]}"; do margs+=(--model "$m"); done
+  "$bin/hearth-webgpu-bench" "${margs[@]}" 2>&1 | tee "$OUT/e2e.jsonl"
+fi
+if [[ " $STEPS " == *" peer "* ]]; then
+  log "llama.cpp Vulkan"
+  timeout 300 node bench/h100/peer_llamacpp.mjs --modules /tmp/peer/node_modules --gpu vulkan "${models[@]}" 2>&1 |
+    tee "$OUT/peer.jsonl"
+fi
+log "done"
