@@ -336,9 +336,12 @@ void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const 
 
 void Ops::ffn_act(Recorder& r, bool gelu, const Buffer& g, int64_t g_stride, int64_t g_offset, const Buffer& u,
                   int64_t u_stride, int64_t u_offset, const Buffer& y, int64_t n_tok, int64_t n) {
+  // SiLU's exp follows whichever form this process's CPU kernels use (cpu::silu_mul), for parity with them.
+  static const bool ggml_exp = std::strcmp(cpu::simd_name(), "avx512vnni") == 0;
   struct {
-    uint32_t n_tok, n, g_stride, g_offset, u_stride, u_offset, gelu;
-  } p{u32(n_tok), u32(n), u32(g_stride), u32(g_offset), u32(u_stride), u32(u_offset), gelu ? 1u : 0u};
+    uint32_t n_tok, n, g_stride, g_offset, u_stride, u_offset, gelu, ggml_exp;
+  } p{u32(n_tok), u32(n), u32(g_stride), u32(g_offset), u32(u_stride), u32(u_offset), gelu ? 1u : 0u,
+      ggml_exp ? 1u : 0u};
   Slot s = param_slot();
   put(s.data, p);
   dispatch(r, simple_pipeline("ffn_act"), {{0, &g}, {1, &u}, {2, &y}}, 3, s, ceil_div(n, 256), u32(n_tok));

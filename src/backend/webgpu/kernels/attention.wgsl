@@ -1,8 +1,11 @@
 // Causal attention of one (token, head) over its sequence's cached keys and values (f16), mirroring the
-// CPU backend: the query is rounded to f16 for the key dot products, the probabilities are rounded to f16
-// for the value sum, which runs over positions in order. Scores go through a scratch row in S.
+// CPU backend (Transformer::attention) operation for operation: the query rounded to f16, each key dot in
+// the AVX2 dot_rows order, exp as libm's expf, the sum of exps in double, the probabilities rounded to f16
+// for the value sum, which runs over positions in order (f16 x f16 products are exact, so a plain multiply
+// and add equals the CPU's FMA). Scores go through a scratch row in S.
 // Serves decode (one token) and prefill (many) alike; GQA maps head h to key head h / group.
 #include "float_formats.wgsl"
+#include "exact_float.wgsl"
 
 struct Params {
   n_tok: u32,
@@ -28,10 +31,46 @@ struct Params {
 
 const WG: u32 = 64u;
 #include "workgroup_reduce.wgsl"
+#include "workgroup_sum_dd.wgsl"
 var<workgroup> q16: array<f32, 512>;
 
 fn half_at(buf_word: u32, lo: bool) -> f32 {
   return half_to_f32(select(buf_word >> 16u, buf_word & 0xffffu, lo));
+}
+
+// Element e of the f16 key row starting at word kb.
+fn key_at(kb: u32, e: u32) -> f32 {
+  return half_at(KC[kb + (e >> 1u)], (e & 1u) == 0u);
+}
+
+// K . q16 as the CPU's dot_rows sums it: four 8-lane accumulators over 32-element steps (8-element steps
+// after them go to the first), folded (0+1)+(2+3), lanes reduced as 128-bit halves then {0,2}+{1,3}, then
+// the tail one by one.
+fn key_dot(kb: u32) -> f32 {
+  let n32 = P.hd / 32u * 32u;
+  let n8 = P.hd / 8u * 8u;
+  var v: array<f32, 8>;
+  for (var l = 0u; l < 8u; l++) {
+    var a0 = 0.0;
+    var a1 = 0.0;
+    var a2 = 0.0;
+    var a3 = 0.0;
+    for (var i = 0u; i < n32; i += 32u) {
+      a0 += key_at(kb, i + l) * q16[i + l];
+      a1 += key_at(kb, i + 8u + l) * q16[i + 8u + l];
+      a2 += key_at(kb, i + 16u + l) * q16[i + 16u + l];
+      a3 += key_at(kb, i + 24u + l) * q16[i + 24u + l];
+    }
+    for (var i = n32; i < n8; i += 8u) {
+      a0 += key_at(kb, i + l) * q16[i + l];
+    }
+    v[l] = (a0 + a1) + (a2 + a3);
+  }
+  var s = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+  for (var i = n8; i < P.hd; i++) {
+    s += key_at(kb, i) * q16[i];
+  }
+  return s;
 }
 
 @compute @workgroup_size(WG)
@@ -59,27 +98,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   var mx = -3.0e38;
   for (var p = p_begin + lid; p < p_end; p += WG) {
-    let kb = seq_k + p * kv_row_k / 2u;
-    var s = 0.0;
-    for (var w = 0u; w < P.hd / 2u; w++) {
-      let k2 = KC[kb + w];
-      s += half_at(k2, true) * q16[2u * w] + half_at(k2, false) * q16[2u * w + 1u];
-    }
+    var s = key_dot(seq_k + p * kv_row_k / 2u);
     s *= P.scale;
     if (P.softcap > 0.0) {
-      s = tanh(s / P.softcap) * P.softcap;
+      s = tanh_accurate(s / P.softcap) * P.softcap;
     }
     S[srow + p] = s;
     mx = max(mx, s);
   }
   mx = workgroup_max(mx, lid);
-  var sum = 0.0;
+  var sum = vec2<f32>(0.0, 0.0);
   for (var p = p_begin + lid; p < p_end; p += WG) {
-    let e = exp(S[srow + p] - mx);
+    let e = exp_accurate(S[srow + p] - mx);
     S[srow + p] = e;
-    sum += e;
+    sum = dd_add(sum, e);
   }
-  let inv = 1.0 / workgroup_sum(sum, lid);
+  let inv = dd_recip_to_f32(workgroup_sum_dd(sum, lid));
   storageBarrier();
   workgroupBarrier();
   let ob = t * P.n_head * P.hdv + h * P.hdv;

@@ -1,5 +1,6 @@
 // After a block's output projection: x += (post_norm ? rms_norm(o) * post_weight : o), then
-// xn = rms_norm(x) * norm_weight (the next norm, when wanted). One workgroup per token.
+// xn = rms_norm(x) * norm_weight (the next norm, when wanted). One workgroup per token; the norms use the
+// CPU's arithmetic (rms_norm.wgsl).
 struct Params {
   n_tok: u32,
   n: u32,
@@ -16,7 +17,8 @@ struct Params {
 @group(0) @binding(5) var<uniform> P: Params;
 
 const WG: u32 = 256u;
-#include "workgroup_reduce.wgsl"
+#include "exact_float.wgsl"
+#include "workgroup_sum_dd.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -27,13 +29,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let b = t * P.n;
   var post_scale = 1.0;
   if (P.has_post != 0u) {
-    var ss = 0.0;
+    var ss = vec2<f32>(0.0, 0.0);
     for (var i = lid; i < P.n; i += WG) {
-      ss += O[b + i] * O[b + i];
+      ss = dd_add(ss, O[b + i] * O[b + i]);
     }
-    post_scale = 1.0 / sqrt(workgroup_sum(ss, lid) / f32(P.n) + P.eps);
+    post_scale = rms_scale(ss, lid, P.n, P.eps);
   }
-  var ss2 = 0.0;
+  var ss2 = vec2<f32>(0.0, 0.0);
   for (var i = lid; i < P.n; i += WG) {
     var o = O[b + i];
     if (P.has_post != 0u) {
@@ -41,12 +43,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     let x = X[b + i] + o;
     X[b + i] = x;
-    ss2 += x * x;
+    ss2 = dd_add(ss2, x * x);
   }
   if (P.has_norm == 0u) {
     return;
   }
-  let scale = 1.0 / sqrt(workgroup_sum(ss2, lid) / f32(P.n) + P.eps);
+  let scale = rms_scale(ss2, lid, P.n, P.eps);
   for (var i = lid; i < P.n; i += WG) {
     XN[b + i] = (X[b + i] * scale) * NORM_WEIGHT[i];
   }

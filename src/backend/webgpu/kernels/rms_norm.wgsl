@@ -1,4 +1,5 @@
-// y = x / sqrt(mean(x^2) + eps) * weight, one workgroup per row. With `gather`, output row r reads input
+// y = x / sqrt(mean(x^2) + eps) * weight, one workgroup per row, with the CPU's arithmetic (squares summed
+// in double, then float), so a normalized activation quantizes to the same Q8 blocks on both. With `gather`, output row r reads input
 // row BATCH[4r + 3] (the batch token whose logits are wanted).
 struct Params {
   rows: u32,
@@ -17,7 +18,8 @@ struct Params {
 @group(0) @binding(4) var<uniform> P: Params;
 
 const WG: u32 = 256u;
-#include "workgroup_reduce.wgsl"
+#include "exact_float.wgsl"
+#include "workgroup_sum_dd.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -30,12 +32,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     src = BATCH[4u * r + 3u];
   }
   let xb = src * P.x_stride;
-  var ss = 0.0;
+  var ss = vec2<f32>(0.0, 0.0);
   for (var i = lid; i < P.n; i += WG) {
-    ss += X[xb + i] * X[xb + i];
+    ss = dd_add(ss, X[xb + i] * X[xb + i]);
   }
-  let mean = workgroup_sum(ss, lid) / f32(P.n);
-  let scale = 1.0 / sqrt(mean + P.eps);
+  let scale = rms_scale(ss, lid, P.n, P.eps);
   let yb = r * P.y_stride;
   for (var i = lid; i < P.n; i += WG) {
     var v = X[xb + i] * scale;

@@ -31,7 +31,8 @@ struct Params {
 @group(0) @binding(9) var<uniform> P: Params;
 
 const WG: u32 = 64u;
-#include "workgroup_reduce.wgsl"
+#include "exact_float.wgsl"
+#include "workgroup_sum_dd.wgsl"
 var<workgroup> head: array<f32, 1024>;
 
 @compute @workgroup_size(WG)
@@ -68,11 +69,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   workgroupBarrier();
   if (P.qk_norm != 0u) {
-    var ss = 0.0;
+    var ss = vec2<f32>(0.0, 0.0);
     for (var i = lid; i < P.hd; i += WG) {
-      ss += head[i] * head[i];
+      ss = dd_add(ss, head[i] * head[i]);
     }
-    let scale = 1.0 / sqrt(workgroup_sum(ss, lid) / f32(P.hd) + P.eps);
+    let scale = rms_scale(ss, lid, P.hd, P.eps);
     for (var i = lid; i < P.hd; i += WG) {
       var w = K_NORM[i];
       if (is_q) {
@@ -94,8 +95,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let cs = ROPE[pos * half_rot + p];
     let x0 = head[a];
     let x1 = head[b];
-    head[a] = x0 * cs.x - x1 * cs.y;
-    head[b] = x0 * cs.y + x1 * cs.x;
+    // The CPU's (and llama.cpp's FMA builds') fused form.
+    head[a] = fma_exact(x0, cs.x, -(x1 * cs.y));
+    head[b] = fma_exact(x0, cs.y, x1 * cs.x);
   }
   workgroupBarrier();
   if (is_q) {
