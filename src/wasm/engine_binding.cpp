@@ -1,10 +1,12 @@
 // The engine as the browser's worker sees it (embind). Every method takes and returns JSON text so the
 // boundary stays small, and catches every C++ exception: a wasm exception reaching JavaScript carries no
 // message, so errors come back as {"error": "..."} for the worker to raise as a JavaScript Error.
+#include <emscripten.h>
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
 #include <exception>
+#include <functional>
 #include <memory>
 #include <new>
 #include <string>
@@ -85,8 +87,16 @@ GenerateOptions generate_options(const json& o) {
 
 class EngineBinding {
  public:
-  // options: {threads, ctx, batch, kvF32}. progress(fraction) is called while the weights are read.
+  // options: {threads, ctx, batch, kvF32, backend: "cpu"|"webgpu"|"auto"}. progress(fraction) is called
+  // while the weights are read.
   std::string load(const std::string& path, const std::string& options_json, val progress) {
+    std::function<void(double)> on_progress;
+    if (!progress.isUndefined() && !progress.isNull()) on_progress = [&](double f) { progress(f); };
+    return load_with(path, options_json, on_progress);
+  }
+
+  std::string load_with(const std::string& path, const std::string& options_json,
+                        const std::function<void(double)>& on_progress) {
     return guarded([&] {
       const json o = parse_json(options_json, "load options");
       EngineOptions opts;
@@ -94,8 +104,12 @@ class EngineBinding {
       read_number(o, "ctx", opts.ctx);
       read_number(o, "batch", opts.batch);
       if (auto it = o.find("kvF32"); it != o.end() && it->is_boolean()) opts.kv_f32 = it->get<bool>();
+      if (auto it = o.find("backend"); it != o.end() && !it->is_null()) {
+        if (!it->is_string()) throw Error("option 'backend' must be \"cpu\", \"webgpu\" or \"auto\"");
+        opts.backend = parse_backend(it->get<std::string>());
+      }
       if (opts.threads <= 0) opts.threads = 1;
-      if (!progress.isUndefined() && !progress.isNull()) opts.on_progress = [&](double f) { progress(f); };
+      opts.on_progress = on_progress;
       engine_.reset();
       embedder_.reset();
       path_.clear();
@@ -142,6 +156,13 @@ class EngineBinding {
   // prompt: {"text": "..."} (BOS per the vocabulary, special tokens parsed) or {"tokens": [...]}.
   // on_piece(text) returns false to cancel.
   std::string generate(const std::string& prompt_json, const std::string& options_json, val on_piece) {
+    TextCallback cb;
+    if (!on_piece.isUndefined() && !on_piece.isNull())
+      cb = [&](const std::string& piece) { return on_piece(piece).as<bool>(); };
+    return generate_with(prompt_json, options_json, cb);
+  }
+
+  std::string generate_with(const std::string& prompt_json, const std::string& options_json, const TextCallback& cb) {
     return guarded([&] {
       const json p = parse_json(prompt_json, "prompt");
       Engine& e = engine();
@@ -155,9 +176,6 @@ class EngineBinding {
       }
       if (prompt.empty()) throw Error("the prompt is empty");
       const GenerateOptions g = generate_options(parse_json(options_json, "generate options"));
-      TextCallback cb;
-      if (!on_piece.isUndefined() && !on_piece.isNull())
-        cb = [&](const std::string& piece) { return on_piece(piece).as<bool>(); };
       const GenerateResult r = e.generate(prompt, g, cb);
       return json{{"tokens", r.tokens},
                   {"promptTokens", prompt},
@@ -228,7 +246,8 @@ class EngineBinding {
                 {"weightBytes", i.weight_bytes}, {"nVocab", i.n_vocab}, {"nEmbd", i.n_embd},
                 {"nLayer", i.n_layer},   {"nHead", i.n_head},        {"nHeadKv", i.n_head_kv},
                 {"nFf", i.n_ff},         {"nCtxTrain", i.n_ctx_train}, {"nCtx", i.n_ctx},
-                {"threads", i.threads},  {"simd", i.simd},           {"hasChatTemplate", !i.chat_template.empty()}};
+                {"threads", i.threads},  {"simd", i.simd},           {"hasChatTemplate", !i.chat_template.empty()},
+                {"backend", i.backend},  {"gpu", i.gpu},             {"backendNote", i.backend_note}};
   }
 
   std::unique_ptr<Engine> engine_;
@@ -244,7 +263,12 @@ std::string build_info() {
 #else
   const bool threads = false;
 #endif
-  return json{{"threads", threads}, {"simd", cpu::simd_name()}}.dump();
+#if defined(HEARTH_WASM_WEBGPU)
+  const bool webgpu = true;
+#else
+  const bool webgpu = false;
+#endif
+  return json{{"threads", threads}, {"simd", cpu::simd_name()}, {"webgpu", webgpu}}.dump();
 }
 
 EMSCRIPTEN_BINDINGS(hearth) {
@@ -263,3 +287,61 @@ EMSCRIPTEN_BINDINGS(hearth) {
 }
 
 }  // namespace hearth::wasm
+
+#if defined(HEARTH_WASM_WEBGPU)
+// The WebGPU artifact's entry point. Its device layer suspends the wasm stack (Asyncify) while the
+// browser's promises settle, and embind in emscripten 3.1.6 cannot hand back the result of a suspended
+// call; ccall(..., {async: true}) can. So the worker calls every engine operation through hearth_call,
+// and progress and streamed pieces come back through Module.hearthProgress / Module.hearthPiece
+// (src/wasm/engine_hooks_library.js).
+extern "C" {
+void hearth_js_progress(double fraction);
+int hearth_js_piece(const char* text, int length);
+}
+
+namespace {
+
+hearth::wasm::EngineBinding& async_engine() {
+  static hearth::wasm::EngineBinding engine;
+  return engine;
+}
+
+}  // namespace
+
+// op: load(a = path, b = options), info, tokenize(a), detokenize(a), applyChatTemplate(a, flag = add
+// generation prompt), generate(a = prompt, b = options), embed(a, flag = normalize), reset, unload,
+// buildInfo. Returns JSON text valid until the next call.
+extern "C" EMSCRIPTEN_KEEPALIVE const char* hearth_call(const char* op_c, const char* a_c, const char* b_c, int flag) {
+  static std::string result;
+  const std::string op = op_c ? op_c : "", a = a_c ? a_c : "", b = b_c ? b_c : "";
+  hearth::wasm::EngineBinding& e = async_engine();
+  if (op == "load") {
+    result = e.load_with(a, b, [](double f) { hearth_js_progress(f); });
+  } else if (op == "info") {
+    result = e.info_json();
+  } else if (op == "tokenize") {
+    result = e.tokenize(a);
+  } else if (op == "detokenize") {
+    result = e.detokenize(a);
+  } else if (op == "applyChatTemplate") {
+    result = e.apply_chat_template(a, flag != 0);
+  } else if (op == "generate") {
+    result = e.generate_with(a, b, [](const std::string& piece) {
+      return hearth_js_piece(piece.data(), int(piece.size())) != 0;
+    });
+  } else if (op == "embed") {
+    result = e.embed(a, flag != 0);
+  } else if (op == "reset") {
+    e.reset();
+    result = "{}";
+  } else if (op == "unload") {
+    e.unload();
+    result = "{}";
+  } else if (op == "buildInfo") {
+    result = hearth::wasm::build_info();
+  } else {
+    result = nlohmann::json{{"error", "unknown engine operation '" + op + "'"}}.dump();
+  }
+  return result.c_str();
+}
+#endif

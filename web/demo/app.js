@@ -35,6 +35,16 @@ function showProgress(p) {
     : `loading weights: ${Math.round(f * 100)}%`;
 }
 
+// "backend webgpu (...) · WebGPU adapter: google swiftshader" — what runs and what the browser offers.
+function runtimeText(r) {
+  const w = r.webgpu;
+  const gpu = w.available
+    ? `WebGPU adapter: ${[w.vendor || "?", w.architecture, w.description].filter(Boolean).join(" ")}${w.shaderF16 ? " (shader-f16)" : " (f32 kernels)"}`
+    : `no WebGPU (${w.reason})`;
+  const where = r.artifact === "threads" ? `${r.threads} threads` : r.artifact === "webgpu" ? "webgpu build" : "1 thread";
+  return `backend ${r.backend} (${where}, ${r.simd}) · ${gpu} · ${r.backendReason}`;
+}
+
 let hearth = null;
 let history = [];
 let controller = null;
@@ -42,9 +52,8 @@ let controller = null;
 async function start() {
   try {
     hearth = await Hearth.create({ artifact: params.get("artifact") || "auto", backend: params.get("backend") || "auto" });
-    const r = (state.runtime = hearth.runtime);
-    const gpu = r.webgpu.available ? `WebGPU adapter: ${r.webgpu.vendor || "?"} ${r.webgpu.architecture || ""}`.trim() : `no WebGPU (${r.webgpu.reason})`;
-    setStatus("ready", `backend ${r.backend} (${r.artifact === "threads" ? r.threads + " threads" : "1 thread"}, ${r.simd}) · ${gpu}`);
+    state.runtime = hearth.runtime;
+    setStatus("ready", runtimeText(hearth.runtime));
     $("load").disabled = false;
     if (params.get("autoload") === "1") await load();
   } catch (e) {
@@ -65,6 +74,8 @@ async function load() {
       shardThreshold: numberParam("shardThreshold"),
       shardSize: numberParam("shardSize"),
     }));
+    state.runtime = hearth.runtime;
+    $("runtime").textContent = runtimeText(hearth.runtime);
     $("progress").value = 1;
     $("progress-text").textContent = model.cached ? "loaded from browser storage (no download)" : "downloaded and stored for next time";
     if (model.embeddingOnly) $("model-info").textContent = `${model.arch} embedding model · ${model.nEmbd} dimensions · ${model.pooling} pooling`;

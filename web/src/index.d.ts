@@ -1,7 +1,7 @@
 // Types for @hearth/web (hand-written; the implementation is src/index.js).
 export { GatewayClient, GatewayClientOptions, GatewayError, validateBaseUrl } from "./gateway.js";
 
-export type Artifact = "auto" | "threads" | "single";
+export type Artifact = "auto" | "threads" | "single" | "webgpu";
 export type Backend = "auto" | "cpu" | "webgpu";
 
 export interface WebGpuAdapterInfo {
@@ -11,24 +11,28 @@ export interface WebGpuAdapterInfo {
   architecture?: string;
   device?: string;
   description?: string;
+  isFallbackAdapter?: boolean;
   shaderF16?: boolean;
+  subgroups?: boolean;
   maxStorageBufferBindingSize?: number;
   maxBufferSize?: number;
 }
 
 export interface RuntimeInfo {
-  artifact: "threads" | "single";
+  artifact: "threads" | "single" | "webgpu";
   threads: number;
   simd: string;                 // "wasm-simd128"
   crossOriginIsolated: boolean;
-  backend: "cpu" | "webgpu";    // what runs the model
+  backend: "cpu" | "webgpu";    // what runs the model (updated by loadModel: auto may fall back to the CPU)
+  requestedBackend: Backend;
   backendReason: string;        // why that backend
   webgpu: WebGpuAdapterInfo;    // the adapter found, reported even when the CPU runs
 }
 
 export interface CreateOptions {
-  artifact?: Artifact;          // default auto: threads when cross-origin isolated, else single
-  backend?: Backend;            // default auto
+  artifact?: Artifact;          // default auto: webgpu when backend allows it and a hardware adapter exists,
+                                // else threads when cross-origin isolated, else single
+  backend?: Backend;            // default auto (a software adapter such as SwiftShader is not picked by auto)
   distUrl?: string;             // where hearth-*.{js,wasm} live (default: ../dist/ next to src/)
   workerUrl?: string;
 }
@@ -68,6 +72,9 @@ export interface ModelInfo {
   threads: number;
   simd: string;
   hasChatTemplate: boolean;
+  backend?: "cpu" | "webgpu";   // what runs this model
+  gpu?: string;                 // the WebGPU adapter's description (empty on the CPU)
+  backendNote?: string;         // why auto chose the CPU, when it did
   size: number;
   shards: number;
   loadSeconds: number;

@@ -33,7 +33,7 @@ function generateOptions(req) {
 }
 
 export class Hearth {
-  // options: {artifact: "auto"|"threads"|"single", backend: "auto"|"cpu"|"webgpu", distUrl, workerUrl}
+  // options: {artifact: "auto"|"threads"|"single"|"webgpu", backend: "auto"|"cpu"|"webgpu", distUrl, workerUrl}
   static async create(options = {}) {
     const worker = new Worker(options.workerUrl || defaultWorkerUrl, { name: "hearth-engine" });
     const h = new Hearth(worker);
@@ -88,6 +88,8 @@ export class Hearth {
       { progress: onProgress });
     const info = await this._request("load", { key: staged.key, ctx, batch }, { progress: onProgress });
     this.model = { ...info, cached: staged.cached, manifest: staged.manifest };
+    // The webgpu artifact with backend auto decides at load whether the model fits the adapter.
+    if (info.backend) this.runtime = { ...this.runtime, backend: info.backend, backendReason: info.backendNote || this.runtime.backendReason };
     return this.model;
   }
 

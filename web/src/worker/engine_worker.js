@@ -1,5 +1,6 @@
-// The engine's Web Worker: loads the WebAssembly artifact (threaded when the page is cross-origin
-// isolated, single-thread otherwise), stages GGUF files in OPFS, and runs the engine. The page talks to it
+// The engine's Web Worker: loads the WebAssembly artifact (WebGPU when asked for or when `auto` finds a
+// hardware adapter; else threaded when the page is cross-origin isolated, single-thread otherwise), stages
+// GGUF files in OPFS, and runs the engine. The page talks to it
 // with {id, op, args} messages; replies are {id, type: "progress" | "piece" | "result" | "error", ...}.
 // Classic worker (importScripts) because Emscripten 3.1.6's pthread glue loads the main script that way.
 /* global importScripts, HearthOpfs, createHearthModule, self */
@@ -8,7 +9,7 @@
 importScripts("./opfs_shards.js");
 
 let module = null;     // the Emscripten module
-let engine = null;     // its Engine binding
+let engine = null;     // the engine's operations, as promises (see embindEngine / asyncEngine)
 let runtime = null;    // what init chose and found
 let loadedKey = null;
 let queue = Promise.resolve();   // one operation at a time: the engine is not re-entrant
@@ -22,6 +23,55 @@ function call(fn) {
   const out = JSON.parse(fn());
   if (out && typeof out.error === "string") throw new Error(out.error);
   return out;
+}
+
+// The CPU artifacts' engine is an embind class whose calls return at once.
+function embindEngine(m) {
+  const e = new m.Engine();
+  return {
+    load: async (path, options, progress) => call(() => e.load(path, options, progress)),
+    info: async () => call(() => e.info()),
+    tokenize: async (text) => call(() => e.tokenize(text)),
+    applyChatTemplate: async (messages, addGenerationPrompt) => call(() => e.applyChatTemplate(messages, addGenerationPrompt)),
+    generate: async (prompt, options, onPiece) => call(() => e.generate(prompt, options, onPiece)),
+    embed: async (inputs, normalize) => call(() => e.embed(inputs, normalize)),
+    reset: async () => e.reset(),
+    unload: async () => e.unload(),
+  };
+}
+
+// The WebGPU artifact suspends inside its calls while the GPU works (Asyncify), so every operation goes
+// through one C entry point called with ccall's async mode; progress and pieces come back through hooks
+// on the module (src/wasm/engine_hooks_library.js).
+function asyncEngine(m) {
+  const invoke = async (op, a = "", b = "", flag = 0) => {
+    const text = await m.ccall("hearth_call", "string", ["string", "string", "string", "number"], [op, a, b, flag], { async: true });
+    return call(() => text);
+  };
+  const withHook = async (name, fn, body) => {
+    m[name] = fn || null;
+    try {
+      return await body();
+    } finally {
+      m[name] = null;
+    }
+  };
+  return {
+    load: (path, options, progress) => withHook("hearthProgress", progress, () => invoke("load", path, options)),
+    info: () => invoke("info"),
+    tokenize: (text) => invoke("tokenize", text),
+    applyChatTemplate: (messages, addGenerationPrompt) => invoke("applyChatTemplate", messages, "", addGenerationPrompt ? 1 : 0),
+    generate: (prompt, options, onPiece) => withHook("hearthPiece", onPiece, () => invoke("generate", prompt, options)),
+    embed: (inputs, normalize) => invoke("embed", inputs, "", normalize ? 1 : 0),
+    reset: () => invoke("reset"),
+    unload: () => invoke("unload"),
+  };
+}
+
+// A software adapter (SwiftShader, or one the browser marks as fallback) runs WGSL on the CPU, slower than
+// the WASM CPU build: `auto` does not pick it; `webgpu` still may.
+function isSoftwareAdapter(gpu) {
+  return gpu.isFallbackAdapter === true || /swiftshader/i.test(`${gpu.vendor} ${gpu.architecture} ${gpu.description}`);
 }
 
 async function webgpuAdapterInfo() {
@@ -41,50 +91,68 @@ async function webgpuAdapterInfo() {
     architecture: info ? info.architecture : "",
     device: info ? info.device : "",
     description: info ? info.description : "",
+    isFallbackAdapter: adapter.isFallbackAdapter === true || (info && info.isFallbackAdapter === true),
     shaderF16: adapter.features.has("shader-f16"),
+    subgroups: adapter.features.has("subgroups"),
     maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
     maxBufferSize: adapter.limits.maxBufferSize,
   };
 }
 
-function chooseArtifact(requested) {
+// Which artifact runs, and on which backend, from what was asked and what exists.
+function chooseRuntime(requestedArtifact, requestedBackend, gpu) {
   const isolated = self.crossOriginIsolated === true && typeof SharedArrayBuffer !== "undefined";
-  if (requested === "threads" && !isolated)
+  const artifact = requestedArtifact === undefined ? "auto" : requestedArtifact;
+  const backend = requestedBackend === undefined ? "auto" : requestedBackend;
+  if (!["auto", "threads", "single", "webgpu"].includes(artifact))
+    throw new Error(`unknown artifact '${artifact}' (auto|threads|single|webgpu)`);
+  if (!["cpu", "webgpu", "auto"].includes(backend)) throw new Error(`unknown backend '${backend}' (cpu|webgpu|auto)`);
+  if (artifact === "threads" && !isolated)
     throw new Error("the threaded build needs a cross-origin isolated page (COOP: same-origin, COEP: require-corp)");
-  if (requested === "threads" || requested === "single") return requested;
-  if (requested !== undefined && requested !== "auto") throw new Error(`unknown artifact '${requested}' (auto|threads|single)`);
-  return isolated ? "threads" : "single";
+  const cpuArtifact = artifact === "threads" || artifact === "single" ? artifact : isolated ? "threads" : "single";
+  const adapter = gpu.available ? `adapter: ${gpu.vendor} ${gpu.architecture}` : gpu.reason;
+  if (backend === "webgpu" || artifact === "webgpu") {
+    if (backend === "cpu") throw new Error("the webgpu artifact runs backend 'webgpu' or 'auto', not 'cpu'");
+    if (artifact === "threads" || artifact === "single")
+      throw new Error(`backend 'webgpu' needs the webgpu artifact, not '${artifact}'`);
+    if (!gpu.available) throw new Error(`backend 'webgpu': ${gpu.reason}; use 'cpu' or 'auto'`);
+    return { artifact: "webgpu", backend: "webgpu", reason: backend === "webgpu" ? `requested (${adapter})` : "webgpu artifact requested" };
+  }
+  if (backend === "cpu") return { artifact: cpuArtifact, backend: "cpu", reason: "requested" };
+  if (artifact !== "auto") return { artifact: cpuArtifact, backend: "cpu", reason: `the ${artifact} artifact runs on the CPU` };
+  if (!gpu.available) return { artifact: cpuArtifact, backend: "cpu", reason: `no WebGPU (${gpu.reason})` };
+  if (isSoftwareAdapter(gpu))
+    return { artifact: cpuArtifact, backend: "cpu", reason: `the WebGPU adapter is software (${adapter}); the WASM CPU build is faster` };
+  return { artifact: "webgpu", backend: "auto", reason: `WebGPU ${adapter}` };
 }
 
 const ops = {
   async init({ distUrl, artifact, backend }) {
     if (module) return runtime;
-    const chosen = chooseArtifact(artifact);
-    const script = new URL(`hearth-${chosen}.js`, distUrl).href;
+    const gpu = await webgpuAdapterInfo();
+    const chosen = chooseRuntime(artifact, backend, gpu);
+    const script = new URL(`hearth-${chosen.artifact}.js`, distUrl).href;
     importScripts(script);
-    const threads = chosen === "threads" ? Math.min(navigator.hardwareConcurrency || 4, 16) : 1;
+    const threads = chosen.artifact === "threads" ? Math.min(navigator.hardwareConcurrency || 4, 16) : 1;
     module = await createHearthModule({
       locateFile: (path) => new URL(path, distUrl).href,
       mainScriptUrlOrBlob: script,
     });
     module.FS.mkdir("/models");
-    engine = new module.Engine();
-    const build = JSON.parse(module.buildInfo());
-    const gpu = await webgpuAdapterInfo();
-    const requested = backend || "auto";
-    if (!["cpu", "webgpu", "auto"].includes(requested)) throw new Error(`unknown backend '${requested}' (cpu|webgpu|auto)`);
-    if (requested === "webgpu")
-      throw new Error(
-        "backend 'webgpu': this build has no WebGPU kernels yet" +
-          (gpu.available ? ` (adapter: ${gpu.vendor} ${gpu.architecture})` : ` (${gpu.reason})`) +
-          "; use 'cpu' or 'auto'");
+    engine = chosen.artifact === "webgpu" ? asyncEngine(module) : embindEngine(module);
+    const build = chosen.artifact === "webgpu"
+      ? call(() => module.ccall("hearth_call", "string", ["string", "string", "string", "number"], ["buildInfo", "", "", 0]))
+      : JSON.parse(module.buildInfo());
+    // backend "auto" on the webgpu artifact: the engine decides at load (the model must fit the adapter's
+    // limits) and the load result says which backend runs.
     runtime = {
-      artifact: chosen,
+      artifact: chosen.artifact,
       threads,
       simd: build.simd,
       crossOriginIsolated: self.crossOriginIsolated === true,
-      backend: "cpu",
-      backendReason: requested === "cpu" ? "requested" : "WebGPU kernels are not in this build yet",
+      backend: chosen.backend === "auto" ? "webgpu" : chosen.backend,
+      requestedBackend: chosen.backend,
+      backendReason: chosen.reason,
       webgpu: gpu,
     };
     return runtime;
@@ -120,10 +188,15 @@ const ops = {
     try {
       mountShards(path, opened);
       const t0 = performance.now();
-      const info = call(() =>
-        engine.load(path, JSON.stringify({ threads: runtime.threads, ctx: ctx || 0, batch: batch || 256 }), (f) =>
-          post({ id, type: "progress", phase: "load", loaded: f, total: 1 })));
+      const options = { threads: runtime.threads, ctx: ctx || 0, batch: batch || 256 };
+      if (runtime.artifact === "webgpu") options.backend = runtime.requestedBackend;
+      const info = await engine.load(path, JSON.stringify(options), (f) =>
+        post({ id, type: "progress", phase: "load", loaded: f, total: 1 }));
       loadedKey = key;
+      if (info.backend) {
+        runtime.backend = info.backend;
+        if (info.backendNote) runtime.backendReason = info.backendNote;
+      }
       return { ...info, key, size: opened.manifest.size, shards: opened.manifest.shards, loadSeconds: (performance.now() - t0) / 1000 };
     } finally {
       opened.close();
@@ -133,31 +206,31 @@ const ops = {
 
   info() {
     requireModel();
-    return call(() => engine.info());
+    return engine.info();
   },
 
-  tokenize({ text }) {
+  async tokenize({ text }) {
     requireModel();
-    return call(() => engine.tokenize(String(text))).tokens;
+    return (await engine.tokenize(String(text))).tokens;
   },
 
-  applyChatTemplate({ messages, addGenerationPrompt }) {
+  async applyChatTemplate({ messages, addGenerationPrompt }) {
     requireModel();
-    return call(() => engine.applyChatTemplate(JSON.stringify(messages), addGenerationPrompt !== false)).text;
+    return (await engine.applyChatTemplate(JSON.stringify(messages), addGenerationPrompt !== false)).text;
   },
 
   // prompt: {text} | {tokens} | {messages}; cancel: an Int32Array on a SharedArrayBuffer (when isolated).
-  generate({ prompt, options, cancel }, id) {
+  async generate({ prompt, options, cancel }, id) {
     requireModel();
     let p = prompt;
     if (prompt && prompt.messages) {
-      p = { text: call(() => engine.applyChatTemplate(JSON.stringify(prompt.messages), true)).text };
+      p = { text: (await engine.applyChatTemplate(JSON.stringify(prompt.messages), true)).text };
     }
     const onPiece = (piece) => {
       post({ id, type: "piece", text: piece });
       return !(cancel && Atomics.load(cancel, 0) !== 0);
     };
-    const result = call(() => engine.generate(JSON.stringify(p), JSON.stringify(options || {}), onPiece));
+    const result = await engine.generate(JSON.stringify(p), JSON.stringify(options || {}), onPiece);
     if (p.text !== undefined) result.prompt = p.text;
     return result;
   },
@@ -169,16 +242,16 @@ const ops = {
     const path = `/models/${loadedKey}.gguf`;
     try {
       mountShards(path, opened);
-      return call(() => engine.embed(JSON.stringify(inputs), normalize !== false));
+      return await engine.embed(JSON.stringify(inputs), normalize !== false);
     } finally {
       opened.close();
       try { module.FS.unlink(path); } catch (_) { /* not created */ }
     }
   },
 
-  reset() {
+  async reset() {
     requireModel();
-    engine.reset();
+    await engine.reset();
     return true;
   },
 
@@ -186,9 +259,9 @@ const ops = {
     return HearthOpfs.list();
   },
 
-  removeModel({ key }) {
+  async removeModel({ key }) {
     if (key === loadedKey) {
-      engine.unload();
+      await engine.unload();
       loadedKey = null;
     }
     return HearthOpfs.remove(key);
