@@ -72,6 +72,17 @@ struct TokenBatch {
   std::string text;
 };
 
+// The registry prompt (prompt://name@stage or @version, see hearth/prompts.h) a request's text was rendered
+// from. Set it on the request and the Client copies it into the response's usage, so an outcome can be traced
+// to the prompt version that drove it.
+struct PromptUsage {
+  std::string name;
+  int64_t version = 0;
+  std::string hash;                 // sha256 of the version's content
+  std::string stage;                // empty when referenced by version number
+  bool stale = false;               // served from a cache while the registry was unreachable
+};
+
 // Fields shared by query and chat. contextKey and sampling overrides are local-only.
 struct RequestOptions {
   int32_t max_tokens = 128;
@@ -90,6 +101,7 @@ struct RequestOptions {
   // Options passed through to a remote endpoint's protocol as they are; they may not set the typed
   // fields (model, prompt, messages, stream). Local endpoints accept none.
   nlohmann::json endpoint_options = nlohmann::json::object();
+  std::optional<PromptUsage> prompt_source;  // recorded as Usage::prompt
 };
 
 struct QueryRequest : RequestOptions {
@@ -116,6 +128,7 @@ struct Usage {
   double ttft_seconds = 0;         // submitted → first token sampled
   double decode_seconds = 0;       // first token → last token
   double total_seconds = 0;        // submitted → finished
+  std::optional<PromptUsage> prompt;   // the request's prompt_source
   double decode_tps() const {
     return decode_seconds > 0 && completion_tokens > 1 ? double(completion_tokens - 1) / decode_seconds : 0;
   }

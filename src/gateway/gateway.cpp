@@ -32,6 +32,10 @@
 #include "gateway/request_json.h"
 #include "gateway/token_auth.h"
 #include "hearth/error.h"
+#include "prompts/prompt_content.h"
+#include "prompts/prompt_store.h"
+#include "prompts/registry_api.h"
+#include "prompts/store_prompt_resolver.h"
 
 namespace hearth::gateway {
 
@@ -54,15 +58,21 @@ struct Policy {
   TokenAuth admin;  // empty: admin routes disabled
   std::map<std::string, const TokenConfig*> token_by_name;
   Redactor redact;
+  std::shared_ptr<const prompts::RegistryApi> registry;  // null: no prompt registry configured
 };
 
-std::shared_ptr<const Policy> make_policy(GatewayConfig config) {
+// store: the prompt registry's, or null. The registry API gets the tokens that have prompt rights.
+std::shared_ptr<const Policy> make_policy(GatewayConfig config, prompts::PromptStore* store) {
   auto p = std::make_shared<Policy>();
   p->config = std::move(config);
+  TokenAuth prompt_auth;
   for (const TokenConfig& t : p->config.tokens) {
     p->auth.add_hashed(t.name, t.sha256_hex, Rights::Read);
     p->token_by_name[t.name] = &t;
+    if (t.prompts != PromptAccess::None)
+      prompt_auth.add_hashed(t.name, t.sha256_hex, t.prompts == PromptAccess::Write ? Rights::Write : Rights::Read);
   }
+  if (store) p->registry = std::make_shared<const prompts::RegistryApi>(*store, std::move(prompt_auth));
   if (!p->config.admin_sha256_hex.empty()) p->admin.add_hashed("admin", p->config.admin_sha256_hex, Rights::Write);
   p->redact = Redactor(p->config.secrets);
   return p;
@@ -105,6 +115,69 @@ std::optional<Dialect> dialect_for(std::string_view path) {
   return std::nullopt;
 }
 
+// The route name in metrics: paths come from clients, so only known routes get a series of their own.
+std::string route_label(const std::string& path) {
+  static const char* const kRoutes[] = {"/health", "/metrics", "/admin", "/v1/models", "/v1/chat/completions",
+                                        "/v1/completions", "/v1/embeddings", "/v1/query", "/v1/chat", "/v1/embed"};
+  for (const char* r : kRoutes)
+    if (path == r) return path;
+  if (prompts::RegistryApi::owns(path)) return "/v1/prompts";
+  return "other";
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX decoding (and '+' as a space in query strings); a malformed escape is kept as it is.
+std::string percent_decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && hex_digit(in[i + 1]) >= 0 && hex_digit(in[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(in[i + 1]) * 16 + hex_digit(in[i + 2]));
+      i += 2;
+    } else {
+      out += plus_is_space && in[i] == '+' ? ' ' : in[i];
+    }
+  }
+  return out;
+}
+
+// The registry API's view of a request: decoded path and query parameters, headers by name.
+prompts::ApiRequest registry_request(const HttpRequest& req) {
+  prompts::ApiRequest ar;
+  ar.method = std::string(req.method_string());
+  std::string_view target(req.target().data(), req.target().size());
+  size_t q = target.find('?');
+  ar.path = percent_decode(target.substr(0, q), false);
+  if (q != std::string_view::npos) {
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+      size_t amp = rest.find('&');
+      std::string_view pair = rest.substr(0, amp);
+      size_t eq = pair.find('=');
+      if (!pair.empty())
+        ar.query[percent_decode(pair.substr(0, eq), true)] =
+            eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    }
+  }
+  ar.header = [&req](const std::string& name) {
+    auto it = req.find(name);
+    return it == req.end() ? std::string() : std::string(it->value());
+  };
+  ar.body = req.body();
+  return ar;
+}
+
+asio::awaitable<prompts::ApiReply> call_registry(std::shared_ptr<const prompts::RegistryApi> api, prompts::ApiRequest request) {
+  co_return api->handle(request);
+}
+
 // A simple (non-streamed) reply, built by a route and written by the connection.
 struct Reply {
   int status = 200;
@@ -112,6 +185,7 @@ struct Reply {
   std::string body;
   double retry_after_seconds = 0;
   bool close = false;
+  std::vector<std::pair<std::string, std::string>> headers{};
   static Reply json(int status, const nlohmann::json& j) {
     return {status, "application/json", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
   }
@@ -120,6 +194,7 @@ struct Reply {
 // How serve_model ended: the status it wrote, or an error it gave up with before writing anything.
 struct ModelOutcome {
   std::string target;
+  std::optional<PromptUsage> prompt;
   int status = 0;
   std::string error;
   int error_status = 503;
@@ -143,6 +218,11 @@ struct Gateway::Impl {
   std::mutex targets_mu;
   std::map<std::string, Target> targets;
 
+  // The prompt registry (server.prompt_registry): opened once; its path changes only with a restart.
+  std::unique_ptr<prompts::PromptStore> prompt_store;
+  std::unique_ptr<prompts::StorePromptResolver> prompt_resolver;
+  asio::thread_pool registry_pool{1};  // registry calls (SQLite, fsync on writes) stay off the io threads
+
   Admission admission;
   RateLimiter limiter;
   Metrics metrics;
@@ -162,7 +242,11 @@ struct Gateway::Impl {
       : log(log_stream), admission(config.max_concurrency, config.max_queue) {
     worker_count = config.max_concurrency;
     for (const TargetConfig& t : config.targets) add_target(t);
-    policy = make_policy(std::move(config));
+    if (!config.prompt_registry.empty()) {
+      prompt_store = std::make_unique<prompts::PromptStore>(config.prompt_registry);
+      prompt_resolver = std::make_unique<prompts::StorePromptResolver>(*prompt_store);
+    }
+    policy = make_policy(std::move(config), prompt_store.get());
   }
 
   std::shared_ptr<const Policy> current_policy() {
@@ -269,6 +353,48 @@ struct Gateway::Impl {
       s.targets.push_back(std::move(a));
     }
     return render_admin_page(s);
+  }
+
+  // --- prompt registry --------------------------------------------------------------------------------
+
+  // Resolves the request's prompt:// reference (A/B splits keyed by the caller's token name), renders it with
+  // its variables in place of the reference, and marks the request with the version it used. The store read
+  // is a short SQLite lookup, done here on the io thread before the request is queued.
+  PromptUsage render_prompt(ModelRequest& mr, const TokenConfig& caller) {
+    const bool chat = operation_of(mr.dialect) == Operation::Chat;
+    const std::string field = chat ? "messages[" + std::to_string(mr.prompt_message) + "].content" : "prompt";
+    if (!prompt_resolver)
+      throw ApiError(400, "this gateway has no prompt registry (server.prompt_registry), so " + mr.prompt_ref +
+                              " cannot be resolved", field);
+    if (caller.prompts == PromptAccess::None)
+      throw ApiError(403, "token '" + caller.name + "' may not read prompts from the registry (give it prompts = \"read\")");
+    RenderedPrompt rendered;
+    try {
+      rendered = prompt_resolver->resolve_and_render(mr.prompt_ref, mr.prompt_variables, caller.name);
+    } catch (const prompts::PromptError& e) {
+      if (e.status() >= 500) throw ApiError(500, mr.prompt_ref + ": " + e.what());
+      throw ApiError(400, mr.prompt_ref + ": " + e.what(), field);
+    } catch (const Error& e) {
+      throw ApiError(400, mr.prompt_ref + ": " + e.what(), field);
+    }
+    PromptUsage used{rendered.prompt.name, rendered.prompt.version, rendered.prompt.hash, rendered.prompt.stage, false};
+    if (chat) mr.chat.messages[size_t(mr.prompt_message)]["content"] = std::move(rendered.text);
+    else mr.query.prompt = std::move(rendered.text);
+    mr.options().prompt_source = used;
+    return used;
+  }
+
+  // /v1/prompts/...: the registry's own API, behind the gateway's tokens (a token without prompt rights: 403).
+  asio::awaitable<Reply> registry_route(const HttpRequest& req, std::shared_ptr<const Policy> pol) {
+    if (!pol->registry) throw ApiError(404, "this gateway has no prompt registry (set server.prompt_registry)");
+    const TokenConfig& caller = authenticate(req, *pol);
+    if (caller.prompts == PromptAccess::None)
+      throw ApiError(403, "token '" + caller.name + "' has no prompt registry rights (prompts = \"read\" or \"write\")");
+    prompts::ApiReply r = co_await asio::co_spawn(registry_pool.get_executor(),
+                                                  call_registry(pol->registry, registry_request(req)), asio::use_awaitable);
+    Reply reply{r.status, r.content_type, std::move(r.body)};
+    reply.headers = std::move(r.headers);
+    co_return reply;
   }
 
   // --- model requests: the worker side --------------------------------------------------------------
@@ -389,6 +515,8 @@ struct Gateway::Impl {
       throw ApiError(429, fmt::format("rate limit for token '{}' reached; retry in {:.0f} s", caller.name, std::ceil(wait)),
                      "", wait);
     }
+
+    if (!mr.prompt_ref.empty()) out.prompt = render_prompt(mr, caller);
 
     uint64_t id = next_id.fetch_add(1);
     auto ex = std::make_shared<Exchange>(co_await asio::this_coro::executor, std::move(mr), id);
@@ -578,6 +706,7 @@ struct Gateway::Impl {
     if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
     std::string origin(req[http::field::origin]);
     std::string target;
+    std::optional<PromptUsage> prompt;
     Reply reply;
     try {
       if (req.method() == http::verb::options) {
@@ -593,13 +722,16 @@ struct Gateway::Impl {
       } else if (path == "/v1/models") {
         if (req.method() != http::verb::get) throw ApiError(405, "use GET for /v1/models");
         reply = models(authenticate(req, *pol));
+      } else if (prompts::RegistryApi::owns(path)) {
+        reply = co_await registry_route(req, pol);
       } else if (auto dialect = dialect_for(path)) {
         if (req.method() != http::verb::post) throw ApiError(405, "use POST for " + path);
         ModelOutcome outcome;
         bool keep = co_await serve_model(stream, buffer, req, pol, *dialect, origin, outcome);
         target = outcome.target;
+        prompt = outcome.prompt;
         if (outcome.error.empty()) {
-          finish_log(req, path, target, outcome.status, t0, *pol);
+          finish_log(req, path, target, outcome.status, t0, *pol, prompt);
           co_return keep;
         }
         throw ApiError(outcome.error_status, outcome.error, "", outcome.error_status == 503 ? 1 : 0);
@@ -616,6 +748,7 @@ struct Gateway::Impl {
     res.set(http::field::content_type, reply.content_type);
     if (reply.retry_after_seconds > 0)
       res.set(http::field::retry_after, std::to_string(int64_t(std::ceil(reply.retry_after_seconds))));
+    for (const auto& [name, value] : reply.headers) res.set(name, value);
     if (reply.status == 204) {
       res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
       res.set(http::field::access_control_allow_headers, "Authorization, Content-Type");
@@ -627,18 +760,21 @@ struct Gateway::Impl {
     res.prepare_payload();
     beast::error_code ec;
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    finish_log(req, path, target, reply.status, t0, *pol);
+    finish_log(req, path, target, reply.status, t0, *pol, prompt);
     co_return !ec && req.keep_alive();
   }
 
   void finish_log(const HttpRequest& req, const std::string& path, const std::string& target, int status,
-                  Clock::time_point t0, const Policy& p) {
+                  Clock::time_point t0, const Policy& p, const std::optional<PromptUsage>& prompt) {
     double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     bool known_target = !target.empty() && find_target(target).has_value();
-    metrics.request_done(path, known_target ? target : "", status, seconds);
-    if (p.config.log_requests)
-      write_log(fmt::format("{} {} {} target={} {:.1f}ms", std::string(req.method_string()), path, status,
-                            known_target ? target : "-", seconds * 1000));
+    metrics.request_done(route_label(path), known_target ? target : "", status, seconds);
+    if (prompt) metrics.prompt_used(*prompt);
+    if (p.config.log_requests) {
+      std::string used = prompt ? fmt::format(" prompt={}@{} hash={}", prompt->name, prompt->version, prompt->hash) : "";
+      write_log(fmt::format("{} {} {} target={}{} {:.1f}ms", std::string(req.method_string()), route_label(path), status,
+                            known_target ? target : "-", used, seconds * 1000));
+    }
   }
 
   // --- connections ----------------------------------------------------------------------------------
@@ -658,10 +794,12 @@ struct Gateway::Impl {
       first = false;
       beast::error_code ec;
       co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) break;
-      // Refuse an oversized body from its declared length, before reading any of it.
+      // Beast itself refuses a declared Content-Length over body_limit as the header ends (the header is
+      // parsed by then): that is the 413 before the body is read, not a broken connection.
+      bool too_large = ec == http::error::body_limit;
+      if (ec && !too_large) break;
       auto declared = parser.content_length();
-      bool too_large = declared && *declared > c.max_request_bytes;
+      too_large = too_large || (declared && *declared > c.max_request_bytes);
       if (!too_large) {
         lowest(stream).expires_after(std::chrono::milliseconds(int64_t(1000 * c.header_timeout_seconds)));
         co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
@@ -674,7 +812,9 @@ struct Gateway::Impl {
       }
       lowest(stream).expires_never();
       HttpRequest req = parser.release();
-      bool keep = co_await handle(stream, buffer, req, pol);
+      // A keep-alive connection may have waited for this request across a reload: answer it with the policy
+      // of now (new tokens work at once, removed ones stop at once), not the one read before the wait.
+      bool keep = co_await handle(stream, buffer, req, current_policy());
       if (!keep) break;
     }
   }
@@ -690,8 +830,9 @@ struct Gateway::Impl {
     beast::error_code ec;
     lowest(stream).expires_after(std::chrono::seconds(5));
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    metrics.request_done(std::string(req.target()), "", 413, 0);
-    if (current_policy()->config.log_requests) write_log(fmt::format("{} {} 413", std::string(req.method_string()), std::string(req.target())));
+    std::string path(req.target().substr(0, req.target().find('?')));
+    metrics.request_done(route_label(path), "", 413, 0);
+    if (current_policy()->config.log_requests) write_log(fmt::format("{} {} 413", std::string(req.method_string()), route_label(path)));
     // Read (and drop) a bounded amount of what the client is still sending, so closing does not reset the
     // connection before it has read the 413.
     lowest(stream).expires_after(std::chrono::seconds(1));
@@ -806,6 +947,7 @@ struct Gateway::Impl {
     for (auto& t : io_threads) t.join();
     io_threads.clear();
     if (workers) workers->join();
+    registry_pool.join();
   }
 
   void reload(GatewayConfig config) {
@@ -835,6 +977,10 @@ struct Gateway::Impl {
     }
     if (config.listeners.size() != current_policy()->config.listeners.size())
       notes.push_back("listener changes need a restart");
+    if (config.prompt_registry != current_policy()->config.prompt_registry) {
+      notes.push_back("a changed server.prompt_registry needs a restart");
+      config.prompt_registry = current_policy()->config.prompt_registry;
+    }
     if (config.max_concurrency > worker_count) {
       notes.push_back(fmt::format("max_concurrency {} exceeds the {} workers started with; using {}", config.max_concurrency,
                                   worker_count, worker_count));
@@ -843,7 +989,7 @@ struct Gateway::Impl {
     admission.set_limits(config.max_concurrency, config.max_queue);
     {
       std::lock_guard lk(policy_mu);
-      policy = make_policy(std::move(config));
+      policy = make_policy(std::move(config), prompt_store.get());
     }
     write_log("configuration reloaded");
     for (const std::string& n : notes) write_log("reload: " + n);

@@ -152,9 +152,15 @@ TokenConfig parse_token(const toml::table& t, const std::string& where, std::vec
     c.sha256_hex = sha256_hex(token);
   }
   c.targets = r.strings("targets").value_or(std::vector<std::string>{});
-  if (c.targets.empty()) throw Error(where + " (" + c.name + "): targets must list at least one target (or \"*\")");
   c.requests_per_minute = r.non_negative("requests_per_minute", 0);
   c.tokens_per_minute = r.non_negative("tokens_per_minute", 0);
+  std::string prompts = r.string("prompts").value_or("none");
+  if (prompts == "read") c.prompts = PromptAccess::Read;
+  else if (prompts == "write") c.prompts = PromptAccess::Write;
+  else if (prompts != "none") throw Error(where + " (" + c.name + "): prompts must be \"none\", \"read\" or \"write\"");
+  // A token for the registry alone (say, CI pushing prompts) needs no target.
+  if (c.targets.empty() && c.prompts == PromptAccess::None)
+    throw Error(where + " (" + c.name + "): targets must list at least one target (or \"*\")");
   r.reject_unknown();
   return c;
 }
@@ -270,6 +276,11 @@ GatewayConfig load_gateway_config(const std::filesystem::path& path) {
     c.io_threads = static_cast<int>(r.positive("io_threads", c.io_threads, 256));
     c.log_requests = r.boolean("log_requests").value_or(c.log_requests);
     c.cors_origins = r.strings("cors_origins").value_or(std::vector<std::string>{});
+    if (auto registry = r.string("prompt_registry")) {
+      if (registry->empty()) throw Error(file + ": server.prompt_registry must name a file");
+      c.prompt_registry = std::filesystem::path(*registry).is_absolute() ? std::filesystem::path(*registry)
+                                                                          : base_dir / *registry;
+    }
     auto admin_hash = r.string("admin_token_sha256");
     auto admin_env = r.string("admin_token_env");
     if (admin_hash && admin_env) throw Error(file + ": server: give admin_token_sha256 or admin_token_env, not both");

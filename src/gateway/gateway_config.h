@@ -21,12 +21,16 @@ struct ListenerConfig {
   bool tls() const { return !tls_cert.empty(); }
 };
 
+// What a token may do with the prompt registry (/v1/prompts and prompt:// references in model requests).
+enum class PromptAccess { None, Read, Write };
+
 struct TokenConfig {
   std::string name;                   // who: appears in logs and metrics instead of the token
   std::string sha256_hex;             // the token's SHA-256 (a plain token is hashed at load)
   std::vector<std::string> targets;   // allowed targets; "*" allows all
   double requests_per_minute = 0;     // 0: unlimited
   double tokens_per_minute = 0;       // prompt + completion tokens; 0: unlimited
+  PromptAccess prompts = PromptAccess::None;
   bool allows(const std::string& target) const;
 };
 
@@ -53,6 +57,8 @@ struct GatewayConfig {
   double idle_timeout_seconds = 60;   // keep-alive connections with no request
   int io_threads = 2;
   bool log_requests = true;
+  // The prompt registry's SQLite file, mounted at /v1/prompts and used for prompt:// references; empty: none.
+  std::filesystem::path prompt_registry;
 
   // Every secret value the process knows (plain tokens from the file, upstream keys from the environment),
   // so logs and error messages can be scrubbed of them.

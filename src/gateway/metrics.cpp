@@ -33,6 +33,11 @@ void Metrics::request_done(const std::string& route, const std::string& target, 
   it->second.request_seconds_sum += seconds;
 }
 
+void Metrics::prompt_used(const PromptUsage& p) {
+  std::lock_guard lk(mu_);
+  ++prompts_[{p.name, p.version, p.hash}];  // names and versions exist in the registry: bounded by its content
+}
+
 void Metrics::usage(const std::string& target, const Usage& u) {
   std::lock_guard lk(mu_);
   TargetTotals& t = targets_[target];
@@ -120,6 +125,13 @@ std::string Metrics::prometheus(int running, int queued) const {
   series("hearth_gateway_ttft_seconds_sum", "counter", "Sum of times to first token.", [](const TargetTotals& t) { return t.ttft_seconds_sum; });
   series("hearth_gateway_ttft_seconds_count", "counter", "Requests with a first token.", [](const TargetTotals& t) { return t.ttft_count; });
   series("hearth_gateway_request_seconds_sum", "counter", "Sum of request durations.", [](const TargetTotals& t) { return t.request_seconds_sum; });
+  out += "# HELP hearth_gateway_prompt_requests_total Model requests rendered from a registry prompt, by version.\n"
+         "# TYPE hearth_gateway_prompt_requests_total counter\n";
+  for (const auto& [key, n] : prompts_) {
+    const auto& [name, version, hash] = key;
+    out += fmt::format("hearth_gateway_prompt_requests_total{{prompt=\"{}\",version=\"{}\",hash=\"{}\"}} {}\n",
+                       label(name), version, label(hash), n);
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "hearth/client.h"
@@ -32,6 +33,8 @@ class Metrics {
  public:
   void request_done(const std::string& route, const std::string& target, int status, double seconds);
   void usage(const std::string& target, const Usage& usage);
+  // A request rendered from a registry prompt, by name, version and content hash.
+  void prompt_used(const PromptUsage& p);
   void rate_limited() { rate_limited_.fetch_add(1, std::memory_order_relaxed); }
   void refused() { refused_.fetch_add(1, std::memory_order_relaxed); }
   void disconnected() { disconnected_.fetch_add(1, std::memory_order_relaxed); }
@@ -53,6 +56,7 @@ class Metrics {
   std::map<std::pair<std::string, int>, uint64_t> by_route_status_;
   std::map<std::string, TargetTotals> targets_;
   std::map<uint64_t, LiveRequest> live_;
+  std::map<std::tuple<std::string, int64_t, std::string>, uint64_t> prompts_;
   std::atomic<uint64_t> rate_limited_{0}, refused_{0}, disconnected_{0};
   std::atomic<int64_t> connections_{0};
 };

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "gateway/api_error.h"
+#include "prompts/prompt_ref.h"
 
 namespace hearth::gateway {
 
@@ -203,7 +204,7 @@ void read_hearth_options(Fields& f, RequestOptions* o) {
   if (!v->is_object()) bad("options", "options must be an object");
   static const std::vector<std::string> kTyped = {"target", "model",  "prompt", "prompt_tokens", "messages",
                                                   "inputs", "stream", "max_tokens", "stop", "sampling",
-                                                  "context_key", "ignore_eos", "grammar", "json_schema"};
+                                                  "context_key", "ignore_eos", "grammar", "json_schema", "variables"};
   for (const auto& [key, value] : v->items()) {
     if (std::find(kTyped.begin(), kTyped.end(), key) != kTyped.end())
       bad("options." + key, "options." + key + " would override the typed field '" + key + "'; set it there instead");
@@ -213,6 +214,29 @@ void read_hearth_options(Fields& f, RequestOptions* o) {
     return;
   }
   o->endpoint_options = *v;
+}
+
+// Finds the prompt:// reference (at most one) in the prompt or the messages, and reads its variables from
+// `variables_key`; variables without a reference are an error rather than silently unused.
+void read_prompt_ref(Fields& f, ModelRequest& r, const std::string& variables_key) {
+  if (operation_of(r.dialect) == Operation::Chat) {
+    for (size_t i = 0; i < r.chat.messages.size(); ++i) {
+      const std::string& content = r.chat.messages[i]["content"].get_ref<const std::string&>();
+      if (!prompts::is_prompt_ref(content)) continue;
+      if (!r.prompt_ref.empty())
+        bad("messages[" + std::to_string(i) + "].content", "only one message may be a prompt:// reference");
+      r.prompt_ref = content;
+      r.prompt_message = int(i);
+    }
+  } else if (prompts::is_prompt_ref(r.query.prompt)) {
+    r.prompt_ref = r.query.prompt;
+  }
+  if (const nlohmann::json* v = f.get(variables_key)) {
+    if (!v->is_object()) bad(variables_key, variables_key + " must be an object of template variables");
+    if (r.prompt_ref.empty())
+      bad(variables_key, variables_key + " was given, but no prompt or message is a prompt://name@stage reference");
+    r.prompt_variables = *v;
+  }
 }
 
 ModelRequest parse_openai(Dialect dialect, const nlohmann::json& body) {
@@ -259,6 +283,7 @@ ModelRequest parse_openai(Dialect dialect, const nlohmann::json& body) {
     if (auto m = f.integer("max_tokens", 1, kMaxTokensLimit)) o.max_tokens = int32_t(*m);
     if (auto echo = f.boolean("echo"); echo && *echo) bad("echo", "echo is not supported");
   }
+  read_prompt_ref(f, r, "prompt_variables");
   o.stop = read_stop(f);
   read_openai_sampling(f, o);
   // response_format: {"type": "json_schema", "json_schema": {"schema": {...}}} or {"type": "json_object"}.
@@ -316,6 +341,7 @@ ModelRequest parse_hearth(Dialect dialect, const nlohmann::json& body) {
     if (!prompt && r.query.prompt_tokens.empty()) bad("prompt", "prompt (or prompt_tokens) is required");
     r.query.prompt = prompt.value_or("");
   }
+  read_prompt_ref(f, r, "variables");
   r.stream = f.boolean("stream").value_or(false);
   if (auto m = f.integer("max_tokens", 1, kMaxTokensLimit)) o.max_tokens = int32_t(*m);
   o.stop = read_stop(f);

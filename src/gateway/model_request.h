@@ -25,6 +25,11 @@ struct ModelRequest {
   QueryRequest query;
   ChatRequest chat;
   EmbedRequest embed;
+  // A prompt:// reference in place of the prompt text (query), or as one message's whole content (chat):
+  // the gateway resolves it from its registry and renders it with these variables.
+  std::string prompt_ref;
+  int prompt_message = -1;           // chat: the message it stands for
+  nlohmann::json prompt_variables = nlohmann::json::object();
   RequestOptions& options() { return operation_of(dialect) == Operation::Chat ? static_cast<RequestOptions&>(chat) : query; }
 };
 

@@ -56,6 +56,11 @@ std::string ResponseFormat::finish_reason(const Response& r) {
   return r.finish_reason == "length" ? "length" : "stop";
 }
 
+nlohmann::json prompt_usage_json(const PromptUsage& p) {
+  return {{"name", p.name}, {"version", p.version}, {"hash", p.hash},
+          {"stage", p.stage.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.stage)}, {"stale", p.stale}};
+}
+
 nlohmann::json ResponseFormat::usage_json(const Usage& u) const {
   nlohmann::json j = {{"prompt_tokens", u.prompt_tokens},
                       {"completion_tokens", u.completion_tokens},
@@ -70,6 +75,7 @@ nlohmann::json ResponseFormat::usage_json(const Usage& u) const {
     j["total_seconds"] = u.total_seconds;
     j["decode_tokens_per_second"] = u.decode_tps();
   }
+  if (u.prompt) j["prompt"] = prompt_usage_json(*u.prompt);
   return j;
 }
 

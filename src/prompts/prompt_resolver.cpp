@@ -9,6 +9,7 @@
 #include "hearth/error.h"
 #include "hearth/prompts.h"
 #include "prompts/prompt_content.h"
+#include "prompts/prompt_ref.h"
 #include "prompts/registry_client.h"
 #include "prompts/sha256.h"
 
@@ -24,33 +25,7 @@ nlohmann::json ResolvedPrompt::usage() const {
 
 namespace {
 
-struct PromptRef {
-  std::string name;
-  std::string stage;    // or
-  int64_t version = 0;  // when > 0
-};
-
-PromptRef parse_ref(std::string_view ref) {
-  constexpr std::string_view kScheme = "prompt://";
-  if (ref.substr(0, kScheme.size()) != kScheme)
-    throw Error("prompt reference \"" + std::string(ref) + "\" must look like prompt://name@stage or prompt://name@3");
-  std::string_view rest = ref.substr(kScheme.size());
-  PromptRef out;
-  size_t at = rest.rfind('@');
-  out.name = std::string(rest.substr(0, at));
-  std::string selector = at == std::string_view::npos ? "prod" : std::string(rest.substr(at + 1));
-  if (!prompts::is_valid_prompt_name(out.name))
-    throw Error("prompt reference \"" + std::string(ref) + "\": bad prompt name");
-  if (!selector.empty() && std::all_of(selector.begin(), selector.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-    out.version = std::stoll(selector);
-    if (out.version <= 0) throw Error("prompt reference \"" + std::string(ref) + "\": versions start at 1");
-  } else if (prompts::is_valid_stage_name(selector)) {
-    out.stage = selector;
-  } else {
-    throw Error("prompt reference \"" + std::string(ref) + "\": bad stage or version after '@'");
-  }
-  return out;
-}
+using prompts::parse_prompt_ref;
 
 ResolvedPrompt from_response(const json& j) {
   ResolvedPrompt p;
@@ -126,7 +101,7 @@ PromptResolver::PromptResolver(PromptResolverOptions options) : impl_(std::make_
 PromptResolver::~PromptResolver() = default;
 
 ResolvedPrompt PromptResolver::resolve(std::string_view ref_text, std::string_view caller) {
-  PromptRef ref = parse_ref(ref_text);
+  prompts::PromptRef ref = parse_prompt_ref(ref_text);
   std::string selector = ref.version > 0 ? std::to_string(ref.version) : ref.stage;
   std::string key = ref.name + "@" + selector + "#" + std::string(caller);
   std::string path = "/v1/prompts/" + ref.name + "?" +

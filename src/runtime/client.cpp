@@ -80,6 +80,7 @@ std::shared_ptr<RunState> make_run(const RequestOptions& r, std::vector<TokenId>
   run->context_key = r.context_key;
   run->on_tokens = r.on_tokens;
   run->submitted = RuntimeClock::now();
+  run->response.usage.prompt = r.prompt_source;
   return run;
 }
 

@@ -10,6 +10,8 @@ export const FIXTURES = process.env.HEARTH_FIXTURE_DIR ?? path.resolve('tests/da
 export const MODEL = path.join(FIXTURES, 'models', 'llama-spm-q8_0.gguf');
 // A fixture with a chat template (the llama one has none), for the chat routes.
 export const CHAT_MODEL = path.join(FIXTURES, 'models', 'qwen2-bpe-q4_0.gguf');
+// An encoder (BERT, CLS pooling) for the embedding routes.
+export const EMBED_MODEL = path.join(FIXTURES, 'embedding', 'bert-wpm-q8_0-cls.gguf');
 
 export function tomlString(s) {
   return JSON.stringify(s);

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import OpenAI from 'openai';
-import { HEARTH, MODEL, CHAT_MODEL, startServe, metrics } from './harness.mjs';
+import { HEARTH, MODEL, CHAT_MODEL, EMBED_MODEL, startServe, metrics } from './harness.mjs';
 
 const APP_TOKEN = 'sk-hearth-app-PLANTED-7f3a9c';
 const NARROW_TOKEN = 'sk-hearth-narrow-PLANTED-51d2e0';
@@ -24,6 +24,7 @@ before(async () => {
         { name: 'llama', kind: 'local', model: MODEL, threads: 1, n_seq: 4, ctx: 512 },
         { name: 'llama-b', kind: 'local', model: MODEL, threads: 1, n_seq: 2, ctx: 256 },
         { name: 'qwen', kind: 'local', model: CHAT_MODEL, threads: 1, n_seq: 2, ctx: 512 },
+        { name: 'embed', kind: 'local', model: EMBED_MODEL, threads: 1 },
         // A provider whose key is planted in the environment; it points at a closed port on purpose.
         { name: 'upstream', kind: 'provider', base_url: 'http://127.0.0.1:9/v1', model: 'x', api_key_env: 'GW_PROVIDER_KEY' },
       ],
@@ -59,7 +60,7 @@ function hearthRun(prompt, n) {
 test('models lists the targets the token may use', async () => {
   const models = [];
   for await (const m of client().models.list()) models.push(m.id);
-  assert.deepEqual(models.sort(), ['llama', 'llama-b', 'qwen', 'upstream']);
+  assert.deepEqual(models.sort(), ['embed', 'llama', 'llama-b', 'qwen', 'upstream']);
   const narrow = new OpenAI({ apiKey: NARROW_TOKEN, baseURL: `${server.url}/v1`, maxRetries: 0 });
   const narrowModels = [];
   for await (const m of narrow.models.list()) narrowModels.push(m.id);
@@ -134,20 +135,40 @@ test('chat (not streamed) and chat streamed agree, with usage', async () => {
   assert.equal(own.tokens.length, whole.usage.completion_tokens);
 });
 
-test('embeddings through the client', async () => {
-  try {
-    const r = await client().embeddings.create({ model: 'llama', input: ['hello', 'world'] });
-    seen.push(JSON.stringify(r));
-    assert.equal(r.data.length, 2);
-    assert.ok(r.data[0].embedding.length > 0);
-    const norm = Math.hypot(...r.data[0].embedding);
-    assert.ok(Math.abs(norm - 1) < 1e-3, `normalized embedding, got norm ${norm}`);
-  } catch (e) {
-    // Until the Client embeds on local endpoints it refuses with a clear 400, which must arrive as such.
-    assert.ok(e instanceof OpenAI.BadRequestError, `expected a 400, got ${e}`);
-    assert.match(e.message, /embed/);
-    console.log(`# embeddings not available on local endpoints yet: ${e.message}`);
-  }
+test('embeddings through the client: one normalized vector per input, same as hearth\'s route, base64 too', async () => {
+  const r = await client().embeddings.create({ model: 'embed', input: ['hello world', 'a different sentence'] });
+  seen.push(JSON.stringify(r));
+  assert.equal(r.object, 'list');
+  assert.equal(r.model, 'embed');
+  assert.equal(r.data.length, 2);
+  assert.deepEqual(r.data.map((d) => d.index), [0, 1]);
+  const [a, b] = r.data.map((d) => d.embedding);
+  assert.equal(a.length, b.length);
+  assert.ok(a.length >= 8);
+  for (const v of [a, b]) assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-5, 'normalized');
+  assert.ok(Math.abs(a.reduce((s, x, i) => s + x * b[i], 0)) < 0.9999, 'different inputs give different vectors');
+  assert.ok(r.usage.prompt_tokens > 2);
+  // hearth's own route runs the same Client call: identical numbers.
+  const own = await fetch(`${server.url}/v1/embed`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${APP_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ target: 'embed', inputs: ['hello world', 'a different sentence'] }),
+  }).then((x) => x.json());
+  assert.deepEqual(own.embeddings.map((v) => v.map(Math.fround)), [a, b].map((v) => v.map(Math.fround)));
+  // encoding_format base64: little-endian float32 bytes of the same vector.
+  const b64 = await fetch(`${server.url}/v1/embeddings`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${APP_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model: 'embed', input: 'hello world', encoding_format: 'base64' }),
+  }).then((x) => x.json());
+  const bytes = Buffer.from(b64.data[0].embedding, 'base64');
+  const floats = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
+  assert.deepEqual(floats, a.map(Math.fround));
+  // An encoder target cannot generate: a clear 400, not a crash.
+  await assert.rejects(
+    client().completions.create({ model: 'embed', prompt: 'x', max_tokens: 1 }),
+    (e) => e.status === 400 && /embed/.test(e.message),
+  );
 });
 
 test('auth: missing or wrong token is 401, a target outside the token is 403', async () => {

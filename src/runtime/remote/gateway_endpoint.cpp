@@ -78,6 +78,15 @@ Run GatewayEndpoint::stream(const std::string& route, nlohmann::json body, const
             response.usage.ttft_seconds = u.value("ttft_seconds", 0.0);
             response.usage.decode_seconds = u.value("decode_seconds", 0.0);
             response.usage.total_seconds = u.value("total_seconds", 0.0);
+            if (auto p = u.find("prompt"); p != u.end() && p->is_object()) {
+              PromptUsage prompt;
+              prompt.name = p->value("name", std::string());
+              prompt.version = p->value("version", int64_t(0));
+              prompt.hash = p->value("hash", std::string());
+              if (auto stage = p->find("stage"); stage != p->end() && stage->is_string()) prompt.stage = *stage;
+              prompt.stale = p->value("stale", false);
+              response.usage.prompt = std::move(prompt);
+            }
             done = true;
           } else if (event == "error") {
             failure = remote_error(name_, 500, data, options_.token);
@@ -110,7 +119,7 @@ Run GatewayEndpoint::stream(const std::string& route, nlohmann::json body, const
         else if (!done) throw Error("endpoint '" + name_ + "': the gateway closed the stream before its done event");
         feed.finish(std::move(response));
       },
-      options.on_tokens);
+      options);
 }
 
 std::vector<std::vector<float>> GatewayEndpoint::embed(const EmbedRequest& request) {

@@ -139,7 +139,7 @@ Run ProviderEndpoint::stream(const std::string& route, nlohmann::json body, cons
         response.usage.total_seconds = std::chrono::duration<double>(RuntimeClock::now() - t0).count();
         feed.finish(std::move(response));
       },
-      options.on_tokens);
+      options);
 }
 
 std::vector<std::vector<float>> ProviderEndpoint::embed(const EmbedRequest& request) {

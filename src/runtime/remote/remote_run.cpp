@@ -24,6 +24,9 @@ void RunFeed::finish(Response r) {
   {
     std::lock_guard lk(state_->mu);
     r.id = state_->id;
+    // The caller's own prompt_source wins; otherwise keep what the remote side resolved (a gateway reports
+    // the prompt:// reference it rendered).
+    if (state_->response.usage.prompt) r.usage.prompt = std::move(state_->response.usage.prompt);
     state_->response = std::move(r);
     state_->finished = true;
   }
@@ -45,10 +48,11 @@ RemoteRuns::~RemoteRuns() {
 }
 
 Run RemoteRuns::start(std::function<void(RunFeed&, const std::function<void()>&)> work,
-                      std::function<void(const TokenBatch&)> on_tokens) {
+                      const RequestOptions& options) {
   auto state = std::make_shared<RunState>();
   state->id = g_next_id.fetch_add(1);
-  state->on_tokens = std::move(on_tokens);
+  state->on_tokens = options.on_tokens;
+  state->response.usage.prompt = options.prompt_source;
   state->submitted = RuntimeClock::now();
   auto accepted = std::make_shared<std::promise<void>>();
   std::future<void> accepted_future = accepted->get_future();

@@ -30,8 +30,9 @@ class RemoteRuns {
  public:
   ~RemoteRuns();  // cancels whatever still runs and waits for it
   // `work(feed, started)` must call started() once the remote side accepted the request, or throw before.
+  // `options` gives the token callback and the prompt source recorded in the response's usage.
   Run start(std::function<void(RunFeed& feed, const std::function<void()>& started)> work,
-            std::function<void(const TokenBatch&)> on_tokens);
+            const RequestOptions& options);
 
  private:
   std::mutex mu_;
