@@ -5,8 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export const HEARTH = process.env.HEARTH_EXE ?? path.resolve('build/release/bin/hearth');
-export const FIXTURES = process.env.HEARTH_FIXTURE_DIR ?? path.resolve('tests/data/fixtures');
+// Relative paths in the environment are taken from the working directory (configs live in a temp dir).
+export const HEARTH = path.resolve(process.env.HEARTH_EXE ?? 'build/release/bin/hearth');
+export const FIXTURES = path.resolve(process.env.HEARTH_FIXTURE_DIR ?? 'tests/data/fixtures');
 export const MODEL = path.join(FIXTURES, 'models', 'llama-spm-q8_0.gguf');
 // A fixture with a chat template (the llama one has none), for the chat routes.
 export const CHAT_MODEL = path.join(FIXTURES, 'models', 'qwen2-bpe-q4_0.gguf');
