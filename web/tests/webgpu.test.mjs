@@ -73,6 +73,7 @@ test("WebGPU op tests run in Chromium through the browser build: every kernel ma
       assert.match(out, new RegExp(`^\\[ {7}OK \\] .*${name.replace(/[/.]/g, "\\$&")}`, "m"), `${name} did not pass`);
     assert.equal(run.failed, 0, `failing op tests in Chromium:\n${out.split("\n").filter((l) => /FAILED|Failure|Which is|Expected|error/.test(l)).join("\n")}`);
     assert.equal(passed, Number(ran[1]));
+    console.log(`# WebGPU op tests in Chromium: ${passed} of ${ran[1]} passed`);
   } finally {
     await page.close();
     await server.close();
