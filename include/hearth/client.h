@@ -43,17 +43,21 @@ struct LocalEndpointOptions {
   int max_snapshots = 8;            // the oldest is dropped beyond this
 };
 
-// Remote endpoints, run by RemoteEndpoint (src/runtime/remote_endpoint.h); until that lands, add() refuses them.
+// Remote endpoints (src/runtime/remote/): a hearth gateway, or any OpenAI-compatible API, over HTTP(S).
 struct GatewayEndpointOptions {
   std::string url;                  // a hearth gateway
   std::string target;               // the gateway's name for the model
   std::string token;
+  double connect_timeout_seconds = 10;
+  double timeout_seconds = 600;     // the whole request, streaming included; 0: none
 };
 struct ProviderEndpointOptions {
   std::string base_url;             // an OpenAI-compatible API
   std::string model;
   std::string api_key_env;          // environment variable holding the key
   std::function<std::string()> api_key;  // or a callback returning it
+  double connect_timeout_seconds = 10;
+  double timeout_seconds = 600;     // the whole request, streaming included; 0: none
 };
 
 struct EndpointDescriptor {

@@ -52,6 +52,8 @@ Run GatewayEndpoint::stream(const std::string& route, nlohmann::json body, const
   post->headers = {"Authorization: Bearer " + options_.token, "Content-Type: application/json",
                    "Accept: text/event-stream"};
   post->body = body.dump();
+  post->connect_timeout_seconds = options_.connect_timeout_seconds;
+  post->timeout_seconds = options_.timeout_seconds;
   return runs_.start(
       [this, post](RunFeed& feed, const std::function<void()>& started) {
         post->cancel = &feed.cancel_flag();
@@ -127,6 +129,8 @@ std::vector<std::vector<float>> GatewayEndpoint::embed(const EmbedRequest& reque
   post.url = base_ + "/v1/embed";
   post.headers = {"Authorization: Bearer " + options_.token, "Content-Type: application/json"};
   post.body = nlohmann::json{{"target", options_.target}, {"inputs", request.inputs}, {"normalize", request.normalize}}.dump();
+  post.connect_timeout_seconds = options_.connect_timeout_seconds;
+  post.timeout_seconds = options_.timeout_seconds;
   std::string body;
   HttpPostResult r = http_post(post, nullptr, [&](std::string_view chunk) {
     body.append(chunk);

@@ -69,6 +69,8 @@ Run ProviderEndpoint::stream(const std::string& route, nlohmann::json body, cons
   post->url = base_ + route;
   post->headers = {"Authorization: Bearer " + key, "Content-Type: application/json", "Accept: text/event-stream"};
   post->body = body.dump();
+  post->connect_timeout_seconds = options_.connect_timeout_seconds;
+  post->timeout_seconds = options_.timeout_seconds;
   return runs_.start(
       [this, post, key, chat](RunFeed& feed, const std::function<void()>& started) {
         post->cancel = &feed.cancel_flag();
@@ -148,6 +150,8 @@ std::vector<std::vector<float>> ProviderEndpoint::embed(const EmbedRequest& requ
   post.url = base_ + "/embeddings";
   post.headers = {"Authorization: Bearer " + key, "Content-Type: application/json"};
   post.body = nlohmann::json{{"model", options_.model}, {"input", request.inputs}, {"encoding_format", "float"}}.dump();
+  post.connect_timeout_seconds = options_.connect_timeout_seconds;
+  post.timeout_seconds = options_.timeout_seconds;
   std::string body;
   HttpPostResult r = http_post(post, nullptr, [&](std::string_view chunk) {
     body.append(chunk);
