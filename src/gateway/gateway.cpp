@@ -357,7 +357,8 @@ struct Gateway::Impl {
 
   // --- prompt registry --------------------------------------------------------------------------------
 
-  // Resolves the request's prompt:// reference (A/B splits keyed by the caller's token name), renders it with
+  // Resolves the request's prompt:// reference (an A/B split keyed by the request's user, else the token's
+  // name, so one end user always gets the same version), renders it with
   // its variables in place of the reference, and marks the request with the version it used. The store read
   // is a short SQLite lookup, done here on the io thread before the request is queued.
   PromptUsage render_prompt(ModelRequest& mr, const TokenConfig& caller) {
@@ -370,7 +371,8 @@ struct Gateway::Impl {
       throw ApiError(403, "token '" + caller.name + "' may not read prompts from the registry (give it prompts = \"read\")");
     RenderedPrompt rendered;
     try {
-      rendered = prompt_resolver->resolve_and_render(mr.prompt_ref, mr.prompt_variables, caller.name);
+      rendered = prompt_resolver->resolve_and_render(mr.prompt_ref, mr.prompt_variables,
+                                                     mr.user.empty() ? caller.name : caller.name + "/" + mr.user);
     } catch (const prompts::PromptError& e) {
       if (e.status() >= 500) throw ApiError(500, mr.prompt_ref + ": " + e.what());
       throw ApiError(400, mr.prompt_ref + ": " + e.what(), field);

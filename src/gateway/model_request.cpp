@@ -246,7 +246,8 @@ ModelRequest parse_openai(Dialect dialect, const nlohmann::json& body) {
   auto model = f.string("model");
   if (!model || model->empty()) bad("model", "model is required (the gateway's target name)");
   r.target = *model;
-  f.get("user");  // accepted and ignored, as OpenAI documents it as an end-user id for abuse tracking
+  // OpenAI's end-user id: hearth uses it only as the key an A/B prompt split is decided by.
+  r.user = f.string("user").value_or("");
   if (dialect == Dialect::OpenAIEmbedding) {
     r.embed.inputs = read_inputs(f, "input");
     if (auto fmt = f.string("encoding_format")) {
@@ -342,6 +343,7 @@ ModelRequest parse_hearth(Dialect dialect, const nlohmann::json& body) {
     r.query.prompt = prompt.value_or("");
   }
   read_prompt_ref(f, r, "variables");
+  r.user = f.string("user").value_or("");
   r.stream = f.boolean("stream").value_or(false);
   if (auto m = f.integer("max_tokens", 1, kMaxTokensLimit)) o.max_tokens = int32_t(*m);
   o.stop = read_stop(f);

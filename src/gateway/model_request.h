@@ -30,6 +30,7 @@ struct ModelRequest {
   std::string prompt_ref;
   int prompt_message = -1;           // chat: the message it stands for
   nlohmann::json prompt_variables = nlohmann::json::object();
+  std::string user;                  // end-user id ("user"): the A/B split key; empty: the token's name
   RequestOptions& options() { return operation_of(dialect) == Operation::Chat ? static_cast<RequestOptions&>(chat) : query; }
 };
 

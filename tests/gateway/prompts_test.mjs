@@ -199,3 +199,24 @@ test('metrics count requests per prompt version; the request log names the versi
   assert.match(server.log(), new RegExp(`POST /v1/query 200 target=llama prompt=greet@1 hash=${versions[1]}`));
   assert.match(server.log(), new RegExp(`POST /v1/chat/completions 200 target=qwen prompt=greet@1 hash=${versions[1]}`));
 });
+
+test('an A/B stage splits by end user (OpenAI "user"), stably, and usage records the version chosen', async () => {
+  const split = await call('POST', '/v1/prompts/greet/stages/ab', WRITER, { versions: [{ version: 1, weight: 1 }, { version: 2, weight: 1 }] });
+  assert.equal(split.status, 200, split.text);
+  const client = new OpenAI({ apiKey: READER, baseURL: `${server.url}/v1`, maxRetries: 0 });
+  const ask = async (user) => {
+    const r = await client.completions.create({ model: 'llama', prompt: 'prompt://greet@ab', max_tokens: 1, user, prompt_variables: { name: 'E' } });
+    assert.equal(r.usage.prompt.stage, 'ab');
+    return r.usage.prompt.version;
+  };
+  const chosen = {};
+  for (let i = 0; i < 24; i++) chosen[`user-${i}`] = await ask(`user-${i}`);
+  const versionsSeen = new Set(Object.values(chosen));
+  assert.deepEqual([...versionsSeen].sort(), [1, 2], 'both arms are served');
+  for (const user of Object.keys(chosen).slice(0, 6)) assert.equal(await ask(user), chosen[user], 'stable per user');
+  // The gateway's choice is the registry's own for the caller key "<token name>/<user>".
+  for (const user of Object.keys(chosen).slice(0, 6)) {
+    const got = await call('GET', `/v1/prompts/greet?stage=ab&caller=${encodeURIComponent(`reader/${user}`)}`, READER);
+    assert.equal(got.json.version, chosen[user]);
+  }
+});
