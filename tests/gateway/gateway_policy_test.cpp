@@ -173,6 +173,55 @@ TEST(ModelRequest, HearthOptionsNeverOverrideTypedFields) {
   EXPECT_EQ(r.query.sampling->top_k, 5);
 }
 
+TEST(GatewayConfig, PromptRegistryAndPromptRights) {
+  auto path = write_config(std::string("[server]\nprompt_registry = \"reg/prompts.sqlite\"\n") + kTarget +
+                           "[[tokens]]\nname = \"ci\"\ntoken = \"abcdefgh\"\nprompts = \"write\"\n"
+                           "[[tokens]]\nname = \"app\"\ntoken = \"ijklmnop\"\ntargets = [\"m\"]\nprompts = \"read\"\n"
+                           "[[tokens]]\nname = \"plain\"\ntoken = \"qrstuvwx\"\ntargets = [\"m\"]\n");
+  auto c = hg::load_gateway_config(path);
+  EXPECT_EQ(c.prompt_registry, std::filesystem::absolute(path).parent_path() / "reg/prompts.sqlite");
+  ASSERT_EQ(c.tokens.size(), 3u);
+  EXPECT_EQ(c.tokens[0].prompts, hg::PromptAccess::Write);
+  EXPECT_TRUE(c.tokens[0].targets.empty());  // a registry-only token needs no target
+  EXPECT_EQ(c.tokens[1].prompts, hg::PromptAccess::Read);
+  EXPECT_EQ(c.tokens[2].prompts, hg::PromptAccess::None);
+  EXPECT_NE(config_error(std::string(kTarget) + "[[tokens]]\nname = \"t\"\ntoken = \"abcdefgh\"\ntargets = [\"m\"]\nprompts = \"all\"\n")
+                .find("prompts must be \"none\", \"read\" or \"write\""),
+            std::string::npos);
+  EXPECT_NE(config_error(std::string(kTarget) + "[[tokens]]\nname = \"t\"\ntoken = \"abcdefgh\"\n").find("targets must list"),
+            std::string::npos);
+}
+
+TEST(ModelRequest, PromptReferencesAndTheirVariables) {
+  auto q = hg::parse_model_request(hg::Dialect::HearthQuery,
+                                   json{{"target", "m"}, {"prompt", "prompt://greet@prod"}, {"variables", {{"name", "A"}}}, {"user", "u1"}});
+  EXPECT_EQ(q.prompt_ref, "prompt://greet@prod");
+  EXPECT_EQ(q.prompt_variables, (json{{"name", "A"}}));
+  EXPECT_EQ(q.user, "u1");
+  auto c = hg::parse_model_request(hg::Dialect::OpenAIChat,
+                                   json{{"model", "m"},
+                                        {"messages", {{{"role", "system"}, {"content", "prompt://sys@2"}}, {{"role", "user"}, {"content", "hi"}}}},
+                                        {"prompt_variables", json::object()}});
+  EXPECT_EQ(c.prompt_ref, "prompt://sys@2");
+  EXPECT_EQ(c.prompt_message, 0);
+  auto plain = hg::parse_model_request(hg::Dialect::HearthQuery, json{{"target", "m"}, {"prompt", "hello"}});
+  EXPECT_TRUE(plain.prompt_ref.empty());
+
+  std::string message;
+  EXPECT_EQ(status_of(hg::Dialect::HearthChat,
+                      R"({"target":"m","messages":[{"role":"system","content":"prompt://a"},{"role":"user","content":"prompt://b"}]})", &message),
+            400);
+  EXPECT_NE(message.find("only one message"), std::string::npos);
+  EXPECT_EQ(status_of(hg::Dialect::HearthQuery, R"({"target":"m","prompt":"hi","variables":{"x":1}})", &message), 400);
+  EXPECT_NE(message.find("no prompt or message is a prompt://"), std::string::npos);
+  EXPECT_EQ(status_of(hg::Dialect::HearthQuery, R"({"target":"m","prompt":"prompt://a","variables":[1]})", &message), 400);
+  EXPECT_NE(message.find("variables must be an object"), std::string::npos);
+  // OpenAI routes name it prompt_variables; "variables" stays an unknown field there.
+  EXPECT_EQ(status_of(hg::Dialect::OpenAICompletion, R"({"model":"m","prompt":"prompt://a","variables":{}})", &message), 400);
+  EXPECT_EQ(status_of(hg::Dialect::OpenAICompletion, R"({"model":"m","prompt":"hi","user":7})", &message), 400);
+  EXPECT_EQ(status_of(hg::Dialect::HearthQuery, R"({"target":"m","prompt":"hi","options":{"variables":{}}})", &message), 400);
+}
+
 TEST(Admission, GlobalAndPerTargetLimitsWithABoundedQueue) {
   hg::Admission a(2, 1);
   std::vector<int> started;
