@@ -358,9 +358,9 @@ struct Gateway::Impl {
   // --- prompt registry --------------------------------------------------------------------------------
 
   // Resolves the request's prompt:// reference (an A/B split keyed by the request's user, else the token's
-  // name, so one end user always gets the same version), renders it with
-  // its variables in place of the reference, and marks the request with the version it used. The store read
-  // is a short SQLite lookup, done here on the io thread before the request is queued.
+  // name, so one end user always gets the same version), renders it with its variables in place of the
+  // reference, and marks the request with the version it used. Runs on the registry thread (SQLite waits for
+  // a write's fsync) while the connection's coroutine, which owns `mr`, is suspended.
   PromptUsage render_prompt(ModelRequest& mr, const TokenConfig& caller) {
     const bool chat = operation_of(mr.dialect) == Operation::Chat;
     const std::string field = chat ? "messages[" + std::to_string(mr.prompt_message) + "].content" : "prompt";
@@ -384,6 +384,10 @@ struct Gateway::Impl {
     else mr.query.prompt = std::move(rendered.text);
     mr.options().prompt_source = used;
     return used;
+  }
+
+  static asio::awaitable<PromptUsage> render_prompt_on_pool(Impl* self, ModelRequest* mr, const TokenConfig* caller) {
+    co_return self->render_prompt(*mr, *caller);
   }
 
   // /v1/prompts/...: the registry's own API, behind the gateway's tokens (a token without prompt rights: 403).
@@ -518,7 +522,9 @@ struct Gateway::Impl {
                      "", wait);
     }
 
-    if (!mr.prompt_ref.empty()) out.prompt = render_prompt(mr, caller);
+    if (!mr.prompt_ref.empty())
+      out.prompt = co_await asio::co_spawn(registry_pool.get_executor(), render_prompt_on_pool(this, &mr, &caller),
+                                           asio::use_awaitable);
 
     uint64_t id = next_id.fetch_add(1);
     auto ex = std::make_shared<Exchange>(co_await asio::this_coro::executor, std::move(mr), id);
