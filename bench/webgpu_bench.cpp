@@ -6,6 +6,7 @@
 // Prints one JSON object per line. Never a CI gate.
 //   hearth-webgpu-bench [--micro] [--model M.gguf ...] [--ceiling-gbs 2900] [--prompt 512] [--decode 128]
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <cstdio>
 #include <random>
@@ -155,6 +156,95 @@ void end_to_end(const std::string& path, double ceiling_gbs, int prompt_len, int
 }
 
 
+// Times `reps` copies of one recorded dispatch chained in one pass and one submit (per-dispatch cost
+// included, the submit and wait amortized over the chain).
+template <typename Record>
+double time_chain(Device& d, Ops& ops, int reps, Record record) {
+  auto run = [&] {
+    Recorder r = ops.begin();
+    for (int i = 0; i < reps; i++) record(r);
+    ops.submit(r);
+    d.wait_idle();
+  };
+  run();
+  double best = 1e30;
+  for (int trial = 0; trial < 3; trial++) {
+    auto t0 = Clock::now();
+    run();
+    best = std::min(best, seconds(t0));
+  }
+  return best / reps;
+}
+
+Buffer random_buffer(Device& d, int64_t floats, std::mt19937& rng) {
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(floats));
+  for (auto& x : v) x = nd(rng);
+  Buffer b = d.create_buffer(uint64_t(floats) * 4);
+  d.write(b, 0, v.data(), v.size() * 4);
+  return b;
+}
+
+// The decode step's other dispatches at the model's shapes (one token at position `pos` of an n_ctx
+// cache), timed as time_chain does, plus an empty-work dispatch: the fixed cost every dispatch pays.
+// Returns the sum per token (each op times how often one token runs it).
+double time_other_ops(Device& d, Ops& ops, const std::string& path, const ModelConfig& c, ActFormat af, int64_t n_ctx,
+                      int64_t pos) {
+  std::mt19937 rng(5);
+  const int64_t E = c.n_embd, F = c.n_ff, QD = c.q_dim(), KD = c.kv_dim_k(), VD = c.kv_dim_v();
+  Buffer x = random_buffer(d, E, rng), o = random_buffer(d, E, rng), xn = random_buffer(d, E, rng);
+  Buffer nw = random_buffer(d, E, rng);
+  Buffer q = random_buffer(d, QD, rng), k = random_buffer(d, KD, rng), v = random_buffer(d, VD, rng);
+  Buffer attn = random_buffer(d, c.n_head * c.head_dim_v, rng);
+  Buffer kc = random_buffer(d, n_ctx * KD / 2, rng), vc = random_buffer(d, n_ctx * VD / 2, rng);
+  Buffer scores = random_buffer(d, c.n_head * n_ctx, rng);
+  Buffer g = random_buffer(d, F, rng), u = random_buffer(d, F, rng), h = random_buffer(d, F, rng);
+  Buffer logits = random_buffer(d, c.n_vocab, rng);
+  Buffer xq = d.create_buffer(uint64_t(F) * 4 + 1024), ids = d.create_buffer(16);
+  std::vector<float> rope = rope_table(n_ctx, c.n_rot, c.rope_freq_base, c.rope_freq_scale, {});
+  Buffer rope_buf = d.create_buffer(rope.size() * 4);
+  d.write(rope_buf, 0, rope.data(), rope.size() * 4);
+  const uint32_t bt[4] = {1000u, uint32_t(pos), 0u, 0u};
+  Buffer batch = d.create_buffer(16);
+  d.write(batch, 0, bt, 16);
+  const float eps = c.norm_eps;
+  const float scale = 1.0f / std::sqrt(float(c.head_dim_k));
+  const int64_t L = c.n_layer;
+  struct Row {
+    const char* name;
+    int64_t per_token;
+    double sec;
+  };
+  std::vector<Row> rows;
+  auto add = [&](const char* name, int64_t per_token, auto record) {
+    rows.push_back({name, per_token, time_chain(d, ops, 50, record)});
+  };
+  // The activation quantization the model's weights ask for: before qkv, wo, gate/up, down and the LM head.
+  if (af != ActFormat::F32)
+    add(af == ActFormat::Q8_0 ? "quantize_q8_0" : "quantize_q8_k", 4 * L + 1,
+        [&](Recorder& r) { ops.quantize(r, af, x, 1, E, E, xq); });
+  add("rms_norm", 2, [&](Recorder& r) { ops.rms_norm(r, x, &nw, xn, 1, E, E, E, eps); });
+  add("residual_norm", 2 * L, [&](Recorder& r) { ops.residual_norm(r, x, o, nullptr, &nw, xn, 1, E, eps); });
+  Ops::RopeStoreArgs ra{1, c.n_head, c.n_head_kv, c.head_dim_k, c.head_dim_v, c.n_rot, n_ctx,
+                        c.rope_mode == RopeMode::Neox, false, eps, 1.0f, 0, 0};
+  add("rope_store", L, [&](Recorder& r) { ops.rope_store(r, ra, q, k, v, kc, vc, nullptr, nullptr, rope_buf, batch); });
+  Ops::AttentionArgs aa{1, c.n_head, c.n_head_kv, c.head_dim_k, c.head_dim_v, n_ctx, 0, 0, scale, 0.0f, 0};
+  add("attention", L, [&](Recorder& r) { ops.attention(r, aa, q, kc, vc, attn, scores, batch); });
+  add("ffn_act", L, [&](Recorder& r) { ops.ffn_act(r, false, g, F, 0, u, F, 0, h, 1, F); });
+  add("argmax", 1, [&](Recorder& r) { ops.argmax(r, logits, 1, c.n_vocab, c.n_vocab, ids); });
+  // ffn_act over 2 values: one workgroup that does next to nothing.
+  add("empty_dispatch", 0, [&](Recorder& r) { ops.ffn_act(r, false, g, 2, 0, u, 2, 0, h, 1, 2); });
+  double total = 0;
+  for (const Row& row : rows) {
+    total += row.sec * double(row.per_token);
+    fmt::print("{{\"bench\":\"model_op\",\"model\":\"{}\",\"op\":\"{}\",\"us\":{:.1f},\"per_token\":{},"
+               "\"ms_per_token\":{:.3f}}}\n",
+               path, row.name, row.sec * 1e6, row.per_token, row.sec * 1e3 * double(row.per_token));
+  }
+  std::fflush(stdout);
+  return total;
+}
+
 // Where a decode step's time goes: the transformer's dispatch count per token, the decode rate measured on
 // the transformer directly, and the model's matvecs timed one kind at a time (each in a chain of identical
 // dispatches in one pass, so the per-dispatch cost is included), summed as one token would run them.
@@ -215,13 +305,15 @@ void breakdown(const std::string& path, double ceiling_gbs, int prompt_len, int 
                path, it.name, tensor_type_name(g.type), g.rows, g.cols, sec * 1e6, double(bytes) / sec / 1e9,
                100.0 * double(bytes) / sec / 1e9 / ceiling_gbs, it.count);
   }
+  const double other_ms = time_other_ops(*d, ops, path, c, act_format(L.wq.type), ctx, prompt_len + decode_len / 2) * 1e3;
   const double token_ms = decode_s * 1e3 / decode_len;
   fmt::print("{{\"bench\":\"decode_breakdown\",\"model\":\"{}\",\"decode_tps\":{:.1f},\"token_ms\":{:.3f},"
              "\"dispatches_per_token\":{},\"dispatch_floor_ms_at_5us\":{:.3f},\"matvec_ms_per_token\":{:.3f},"
-             "\"matvec_GBps\":{:.1f},\"other_ms_per_token\":{:.3f},\"prefill_tps\":{:.1f},"
+             "\"matvec_GBps\":{:.1f},\"other_ops_ms_per_token\":{:.3f},\"unaccounted_ms_per_token\":{:.3f},"
+             "\"prefill_tps\":{:.1f},"
              "\"prefill_dispatches\":{},\"bandwidth_floor_ms\":{:.3f}}}\n",
              path, decode_len / decode_s, token_ms, decode_dispatches, decode_dispatches * 5e-3, matvec_ms,
-             double(matvec_bytes) / (matvec_ms * 1e-3) / 1e9, token_ms - matvec_ms, prompt_len / prefill_s,
+             double(matvec_bytes) / (matvec_ms * 1e-3) / 1e9, other_ms, token_ms - matvec_ms - other_ms, prompt_len / prefill_s,
              prefill_dispatches, double(matvec_bytes) / (ceiling_gbs * 1e9) * 1e3);
   std::fflush(stdout);
 }

@@ -7,6 +7,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 out=.device
+# An interrupted earlier staging leaves empty archives that the shared script would keep.
+find "$out" -maxdepth 1 -name "*.xz" -empty -delete 2>/dev/null || true
 "$root/../shared/device/prepare.sh" "$out" >/dev/null
 
 mkdir -p "$out/include"

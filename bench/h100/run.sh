@@ -3,13 +3,13 @@
 # random-weight models of Llama-3.2-1B's shape (F16, Q8_0, Q4_K_M), runs the kernel microbenchmarks and
 # hearth WebGPU end to end, then llama.cpp Vulkan (node-llama-cpp prebuilt) on the same files and GPU.
 # Stage first on the developer machine with bench/h100/prepare.sh, then in a device run (carry .device):
-#   bash bench/h100/run.sh            # STEPS="micro e2e peer" by default; logs and JSON lines in $OUT
+#   bash bench/h100/run.sh            # STEPS="e2e peer micro" by default; logs and JSON lines in $OUT
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 OUT=${OUT:-/tmp/h100-out}
 mkdir -p "$OUT"
-STEPS=${STEPS:-micro e2e peer}
+STEPS=${STEPS:-e2e peer micro}
 WEIGHTS=${WEIGHTS:-F16 Q8_0 Q4_K_M}
 log() { echo "[$(date -u +%T)] $*" | tee -a "$OUT/run.log"; }
 
@@ -42,19 +42,22 @@ ls -la /tmp/models >> "$OUT/run.log"
 models=()
 for w in $WEIGHTS; do models+=("/tmp/models/llama1b-$w.gguf"); done
 
-if [[ " $STEPS " == *" micro "* ]]; then
-  log "kernel microbenchmarks"
-  "$bin/hearth-webgpu-bench" --micro 2>&1 | tee "$OUT/micro.jsonl"
-fi
-if [[ " $STEPS " == *" e2e "* ]]; then
-  log "hearth end to end"
-  margs=()
-  for m in "${models[@]}"; do margs+=(--model "$m"); done
-  "$bin/hearth-webgpu-bench" "${margs[@]}" 2>&1 | tee "$OUT/e2e.jsonl"
-fi
-if [[ " $STEPS " == *" peer "* ]]; then
-  log "llama.cpp Vulkan"
-  timeout 300 node bench/h100/peer_llamacpp.mjs --modules /tmp/peer/node_modules --gpu vulkan "${models[@]}" 2>&1 |
-    tee "$OUT/peer.jsonl"
-fi
+margs=()
+for m in "${models[@]}"; do margs+=(--model "$m"); done
+# The SM clock while the steps run (the card idles at a low clock; a benchmark must see it boosted).
+nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,utilization.gpu --format=csv -lms 500 > "$OUT/clocks.csv" 2>&1 &
+smi=$!
+# Steps in the order named (each under its own time limit, so what finished still comes back).
+for step in $STEPS; do
+  case $step in
+    e2e) log "hearth end to end"
+         timeout 240 "$bin/hearth-webgpu-bench" "${margs[@]}" 2>&1 | tee "$OUT/e2e.jsonl" ;;
+    peer) log "llama.cpp Vulkan"
+          timeout 240 node bench/h100/peer_llamacpp.mjs --modules /tmp/peer/node_modules --gpu vulkan "${models[@]}" 2>&1 |
+            tee "$OUT/peer.jsonl" ;;
+    micro) log "kernel microbenchmarks"
+           timeout 180 "$bin/hearth-webgpu-bench" --micro 2>&1 | tee "$OUT/micro.jsonl" ;;
+  esac
+done
+kill $smi 2>/dev/null
 log "done"
