@@ -73,6 +73,11 @@ TEST_F(PromptUsageTest, LocalEndpointRecordsTheResolvedPromptAndItsStaleness) {
 
   RenderedPrompt r = resolver.resolve_and_render("prompt://ask@prod", {{"topic", "rivers"}});
   EXPECT_EQ(r.text, "Tell me about rivers.");
+  // TTL 0: the next resolve revalidates by ETag through the gateway (304) and is still fresh.
+  RenderedPrompt again = resolver.resolve_and_render("prompt://ask@prod", {{"topic", "rivers"}});
+  EXPECT_FALSE(again.prompt.stale);
+  EXPECT_EQ(again.prompt.hash, v1_hash_);
+  EXPECT_NE(log_.str().find("GET /v1/prompts 304"), std::string::npos);
   QueryRequest q;
   q.prompt = r.text;
   q.max_tokens = 3;
