@@ -102,6 +102,10 @@ bool webgpu_supports_weight_type(TensorType t) {
 
 ActFormat act_format(TensorType t) {
   switch (t) {
+    case TensorType::F16:
+      return ActFormat::F16;
+    case TensorType::BF16:
+      return ActFormat::BF16;
     case TensorType::Q4_0:
     case TensorType::Q8_0:
       return ActFormat::Q8_0;
@@ -222,6 +226,16 @@ void Ops::dispatch(Recorder& r, const Pipeline& p, std::vector<Binding> b, uint3
 void Ops::quantize(Recorder& r, ActFormat f, const Buffer& x, int64_t n_tok, int64_t cols, int64_t x_stride,
                    const Buffer& out) {
   if (f == ActFormat::F32) return;
+  if (f == ActFormat::F16 || f == ActFormat::BF16) {
+    // Rounded once per token here rather than once per weight row in the matvec.
+    struct {
+      uint32_t cols, n_tok, x_stride, bf16;
+    } p{u32(cols), u32(n_tok), u32(x_stride), f == ActFormat::BF16 ? 1u : 0u};
+    Slot s = param_slot();
+    put(s.data, p);
+    dispatch(r, simple_pipeline("round_half"), {{0, &x}, {1, &out}}, 2, s, ceil_div(cols, 256), u32(n_tok));
+    return;
+  }
   struct {
     uint32_t cols, n_tok, x_stride, out_stride;
   } p{u32(cols), u32(n_tok), u32(x_stride), act_words(f, cols)};

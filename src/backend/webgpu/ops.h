@@ -14,9 +14,9 @@
 
 namespace hearth::webgpu {
 
-// How a matvec wants its input: plain f32, or quantized first (as the CPU backend does, so the integer
-// parts of every dot product agree exactly with it).
-enum class ActFormat { F32, Q8_0, Q8_K };
+// How a matvec wants its input: plain f32, rounded to f16 / bf16 (kept as f32 words), or quantized
+// (as the CPU backend converts activations, once per matmul, so every product agrees exactly with it).
+enum class ActFormat { F32, F16, BF16, Q8_0, Q8_K };
 ActFormat act_format(TensorType weight_type);
 // Words per token of a quantized activation row of `cols` values.
 uint32_t act_words(ActFormat f, int64_t cols);

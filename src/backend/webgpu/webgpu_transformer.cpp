@@ -145,6 +145,7 @@ WebGpuTransformer::WebGpuTransformer(const ModelConfig& c, const ModelWeights& w
   tmp_ = f32s(B * E, "block_out");
   xq0_ = d.create_buffer(uint64_t(B) * act_words(ActFormat::Q8_0, widest / 32 * 32) * 4 + 64, false, "x_q8_0");
   xqk_ = d.create_buffer(uint64_t(B) * (uint64_t(widest) / 256 + 1) * 65 * 4, false, "x_q8_k");
+  xh_ = f32s(B * widest, "x_f16");
   scores_ = f32s(B * c.n_head * n_ctx, "scores");
   x_out_ = f32s(max_out_ * E, "x_out");
   logits_ = f32s(max_out_ * c.n_vocab, "logits");
@@ -162,6 +163,9 @@ const Buffer& WebGpuTransformer::input_for(const GpuWeight& w, const Buffer& x) 
       return xq0_;
     case ActFormat::Q8_K:
       return xqk_;
+    case ActFormat::F16:
+    case ActFormat::BF16:
+      return xh_;
     default:
       return x;
   }
@@ -171,13 +175,18 @@ const Buffer& WebGpuTransformer::input_for(const GpuWeight& w, const Buffer& x) 
 // the same result for the same input).
 void WebGpuTransformer::prepare_input(Recorder& r, const Buffer& x, int64_t n, int64_t cols,
                                       std::initializer_list<const GpuWeight*> ws) {
-  bool q0 = false, qk = false;
+  bool q0 = false, qk = false, h16 = false, b16 = false;
   for (const GpuWeight* w : ws) {
     q0 |= act_format(w->type) == ActFormat::Q8_0;
     qk |= act_format(w->type) == ActFormat::Q8_K;
+    h16 |= act_format(w->type) == ActFormat::F16;
+    b16 |= act_format(w->type) == ActFormat::BF16;
   }
   if (q0) ops_.quantize(r, ActFormat::Q8_0, x, n, cols, cols, xq0_);
   if (qk) ops_.quantize(r, ActFormat::Q8_K, x, n, cols, cols, xqk_);
+  if (h16 && b16) throw Error("WebGPU backend: F16 and BF16 weights share one input");
+  if (h16) ops_.quantize(r, ActFormat::F16, x, n, cols, cols, xh_);
+  if (b16) ops_.quantize(r, ActFormat::BF16, x, n, cols, cols, xh_);
 }
 
 int64_t WebGpuTransformer::record_forward(Recorder& r, const BatchToken* batch, int64_t n) {

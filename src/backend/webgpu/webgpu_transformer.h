@@ -61,7 +61,7 @@ class WebGpuTransformer {
   Buffer rope_, rope_swa_;
   Buffer k_cache_, v_cache_;
   Buffer batch_;
-  Buffer x_, xn_, q_, k_, v_, attn_, ffn_a_, ffn_b_, ffn_h_, tmp_, xq0_, xqk_, scores_, x_out_, logits_, ids_;
+  Buffer x_, xn_, q_, k_, v_, attn_, ffn_a_, ffn_b_, ffn_h_, tmp_, xq0_, xqk_, xh_, scores_, x_out_, logits_, ids_;
   Buffer readback_logits_, readback_ids_;
   std::vector<uint32_t> batch_host_;
 };

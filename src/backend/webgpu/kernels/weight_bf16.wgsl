@@ -1,4 +1,5 @@
-// BF16 weights (the top half of an f32); the activation is rounded to bf16 per element.
+// BF16 weights (the top half of an f32); the activation comes already rounded to bf16 values
+// (round_half.wgsl).
 const BLOCK_BYTES: u32 = 64u;  // per 32-value chunk
 
 fn chunk_dot(rbase: u32, c: u32, xbase: u32) -> f32 {
@@ -7,8 +8,8 @@ fn chunk_dot(rbase: u32, c: u32, xbase: u32) -> f32 {
   var acc = 0.0;
   for (var k = 0u; k < 16u; k++) {
     let w = W[wi + k];
-    acc += bitcast<f32>(w << 16u) * bf16_round(x_value(xbase, xi + 2u * k));
-    acc += bitcast<f32>(w & 0xffff0000u) * bf16_round(x_value(xbase, xi + 2u * k + 1u));
+    acc += bitcast<f32>(w << 16u) * x_value(xbase, xi + 2u * k);
+    acc += bitcast<f32>(w & 0xffff0000u) * x_value(xbase, xi + 2u * k + 1u);
   }
   return acc;
 }

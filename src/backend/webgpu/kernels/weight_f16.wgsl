@@ -1,5 +1,5 @@
-// F16 weights; the activation is rounded to f16 per element and the products summed in f32, as the CPU
-// backend's F16 dot product does.
+// F16 weights; the activation comes already rounded to f16 values (round_half.wgsl) and the products are
+// summed in f32, as the CPU backend's F16 dot product does.
 const BLOCK_BYTES: u32 = 64u;  // per 32-value chunk
 
 fn chunk_dot(rbase: u32, c: u32, xbase: u32) -> f32 {
@@ -8,8 +8,8 @@ fn chunk_dot(rbase: u32, c: u32, xbase: u32) -> f32 {
   var acc = 0.0;
   for (var k = 0u; k < 16u; k++) {
     let w = W[wi + k];
-    acc += half_to_f32(w & 0xffffu) * f16_round(x_value(xbase, xi + 2u * k));
-    acc += half_to_f32(w >> 16u) * f16_round(x_value(xbase, xi + 2u * k + 1u));
+    acc += half_to_f32(w & 0xffffu) * x_value(xbase, xi + 2u * k);
+    acc += half_to_f32(w >> 16u) * x_value(xbase, xi + 2u * k + 1u);
   }
   return acc;
 }
