@@ -4,7 +4,7 @@
 // For each model it also breaks a decode step down: dispatches per token, and each of the model's own
 // matvecs timed alone (layer 0's matrices and the LM head), summed over the layers.
 // Prints one JSON object per line. Never a CI gate.
-//   hearth-webgpu-bench [--micro] [--model M.gguf ...] [--ceiling-gbs 2900] [--prompt 512] [--decode 128]
+//   hearth-webgpu-bench [--micro] [--dispatch-cost] [--model M.gguf ...] [--ceiling-gbs 2900] [--prompt 512] [--decode 128]
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -221,7 +221,7 @@ double time_other_ops(Device& d, Ops& ops, const std::string& path, const ModelC
   };
   // The activation quantization the model's weights ask for: before qkv, wo, gate/up, down and the LM head.
   if (af != ActFormat::F32)
-    add(af == ActFormat::Q8_0 ? "quantize_q8_0" : "quantize_q8_k", 4 * L + 1,
+    add("quantize_activations", 4 * L + 1,
         [&](Recorder& r) { ops.quantize(r, af, x, 1, E, E, xq); });
   add("rms_norm", 2, [&](Recorder& r) { ops.rms_norm(r, x, &nw, xn, 1, E, E, E, eps); });
   add("residual_norm", 2 * L, [&](Recorder& r) { ops.residual_norm(r, x, o, nullptr, &nw, xn, 1, E, eps); });
@@ -243,6 +243,36 @@ double time_other_ops(Device& d, Ops& ops, const std::string& path, const ModelC
   }
   std::fflush(stdout);
   return total;
+}
+
+// Where a dispatch's fixed cost is paid: a chain of n near-empty dispatches in one pass, timed as host
+// recording, the submit call (Dawn turns its commands into Vulkan ones there) and the wait for the GPU.
+void dispatch_cost(Device& d) {
+  Ops ops(d, 4096);
+  std::mt19937 rng(9);
+  Buffer g = random_buffer(d, 64, rng), u = random_buffer(d, 64, rng), h = random_buffer(d, 64, rng);
+  for (int n : {1, 10, 100, 1000}) {
+    double rec = 1e30, sub = 1e30, wait = 1e30, total = 1e30;
+    for (int trial = 0; trial < 6; trial++) {
+      auto t0 = Clock::now();
+      Recorder r = ops.begin();
+      for (int i = 0; i < n; i++) ops.ffn_act(r, false, g, 2, 0, u, 2, 0, h, 1, 2);
+      auto t1 = Clock::now();
+      ops.submit(r);
+      auto t2 = Clock::now();
+      d.wait_idle();
+      auto t3 = Clock::now();
+      if (trial == 0) continue;  // pipeline compile
+      rec = std::min(rec, std::chrono::duration<double>(t1 - t0).count());
+      sub = std::min(sub, std::chrono::duration<double>(t2 - t1).count());
+      wait = std::min(wait, std::chrono::duration<double>(t3 - t2).count());
+      total = std::min(total, std::chrono::duration<double>(t3 - t0).count());
+    }
+    fmt::print("{{\"bench\":\"dispatch_cost\",\"dispatches\":{},\"record_us\":{:.1f},\"submit_us\":{:.1f},"
+               "\"wait_us\":{:.1f},\"total_us\":{:.1f},\"us_per_dispatch\":{:.2f}}}\n",
+               n, rec * 1e6, sub * 1e6, wait * 1e6, total * 1e6, total * 1e6 / n);
+  }
+  std::fflush(stdout);
 }
 
 // Where a decode step's time goes: the transformer's dispatch count per token, the decode rate measured on
@@ -322,24 +352,26 @@ void breakdown(const std::string& path, double ceiling_gbs, int prompt_len, int 
 
 int main(int argc, char** argv) {
   try {
-    bool do_micro = false;
+    bool do_micro = false, do_dispatch_cost = false;
     std::vector<std::string> models;
     double ceiling = 2900;
     int prompt_len = 512, decode_len = 128;
     for (int i = 1; i < argc; i++) {
       std::string a = argv[i];
       if (a == "--micro") do_micro = true;
+      else if (a == "--dispatch-cost") do_dispatch_cost = true;
       else if (a == "--model" && i + 1 < argc) models.push_back(argv[++i]);
       else if (a == "--ceiling-gbs" && i + 1 < argc) ceiling = std::stod(argv[++i]);
       else if (a == "--prompt" && i + 1 < argc) prompt_len = std::stoi(argv[++i]);
       else if (a == "--decode" && i + 1 < argc) decode_len = std::stoi(argv[++i]);
-      else throw Error("usage: hearth-webgpu-bench [--micro] [--model M.gguf ...] [--ceiling-gbs N] [--prompt N] [--decode N]");
+      else throw Error("usage: hearth-webgpu-bench [--micro] [--dispatch-cost] [--model M.gguf ...] [--ceiling-gbs N] [--prompt N] [--decode N]");
     }
     auto d = Device::open();
     fmt::print("{{\"bench\":\"device\",\"description\":\"{}\",\"vendor\":\"{}\",\"architecture\":\"{}\","
                "\"subgroups\":{},\"shader_f16\":{},\"max_binding_MB\":{}}}\n",
                d->info().description, d->info().vendor, d->info().architecture, d->info().subgroups,
                d->info().shader_f16, d->info().max_storage_binding_bytes >> 20);
+    if (do_dispatch_cost) dispatch_cost(*d);
     if (do_micro) micro(*d, ceiling);
     d.reset();
     if (prompt_len < 1 || decode_len < 2) throw Error("--prompt must be >= 1 and --decode >= 2");
