@@ -1,5 +1,6 @@
 // Types for @hearth/web (hand-written; the implementation is src/index.js).
 export { GatewayClient, GatewayClientOptions, GatewayError, validateBaseUrl } from "./gateway.js";
+export { PromptError, PromptResolver, PromptResolverOptions, PromptUsage, RenderedPrompt, ResolvedPrompt, bindPromptVariables, isPromptRef, parsePromptRef, promptUsage } from "./prompts.js";
 
 export type Artifact = "auto" | "threads" | "single" | "webgpu";
 export type Backend = "auto" | "cpu" | "webgpu";
@@ -96,6 +97,7 @@ export interface RequestOptions {
   ignoreEos?: boolean;
   signal?: AbortSignal;
   onText?: (text: string) => void;
+  promptSource?: { usage: import("./prompts.js").PromptUsage };   // recorded as usage.prompt
 }
 
 export interface QueryRequest extends RequestOptions {
@@ -120,6 +122,7 @@ export interface Usage {
   decodeSeconds: number;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
+  prompt?: import("./prompts.js").PromptUsage;   // the request's promptSource: which prompt version drove it
 }
 
 export interface Response {

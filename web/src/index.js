@@ -10,6 +10,7 @@ import { Run } from "./run.js";
 
 export { Run };
 export { GatewayClient, GatewayError, validateBaseUrl } from "./gateway.js";
+export { PromptError, PromptResolver, bindPromptVariables, isPromptRef, parsePromptRef, promptUsage } from "./prompts.js";
 
 const defaultDistUrl = new URL("../dist/", import.meta.url).href;
 const defaultWorkerUrl = new URL("./worker/engine_worker.js", import.meta.url).href;
@@ -130,7 +131,8 @@ export class Hearth {
       },
     });
     run.settled.then(
-      (r) => run._finish(null, r),
+      // promptSource ({usage} from PromptResolver.resolveAndRender): the prompt version this run used.
+      (r) => run._finish(null, request.promptSource ? { ...r, usage: { ...r.usage, prompt: request.promptSource.usage } } : r),
       (e) => run._finish(e),
     ).finally(() => signal && signal.removeEventListener("abort", onAbort));
     run.settled.catch(() => {});

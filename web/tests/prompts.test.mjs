@@ -326,3 +326,57 @@ test("rendering equals hearth serve's own rendering of the same version", { skip
   }
   assert.ok(!gateway.log().includes(WRITER));
 });
+
+// In headless Chromium with the real engine: the page resolves and renders (its own fetch, its own Jinja
+// module), revalidates by ETag, and a run with promptSource records the version in its usage. The registry
+// is mounted under the page's origin (/registry/, forwarded to hearth-registry) as a reverse proxy would
+// mount it: neither hearth-registry nor hearth serve sends CORS headers.
+const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
+const browserMissing = missing || (!existsSync(chromiumPath) && `no ${chromiumPath}`)
+  || (!existsSync(path.join(repoRoot, "web/node_modules/playwright-core")) && "no playwright-core in web/node_modules")
+  || (!existsSync(path.join(repoRoot, "web/dist/hearth-single.wasm")) && "no web/dist (scripts/build_wasm.sh)")
+  || (!existsSync(MODEL) && `no fixture ${MODEL}`);
+
+test("in Chromium: resolve, render and ETag-revalidate in the page; the run's usage records the prompt", { skip: browserMissing }, async () => {
+  const { chromium } = await import("playwright-core");
+  const { startServer } = await import("./static_server.mjs");
+  const server = await startServer();
+  const browser = await chromium.launch({ executablePath: chromiumPath });
+  try {
+    const page = await browser.newPage();
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.route(`${server.url}/registry/**`, async (route) => {
+      const target = registry.url + route.request().url().slice(`${server.url}/registry`.length);
+      route.fulfill({ response: await route.fetch({ url: target }) });
+    });
+    await page.goto(`${server.url}/tests/blank.html`);
+    const mark = await logMark(registry);
+    const got = await page.evaluate(async ({ token, model }) => {
+      const { Hearth, PromptResolver } = await import("/src/index.js");
+      const jinja = await import("/node_modules/@huggingface/jinja/dist/index.js");
+      const prompts = new PromptResolver({ registryUrl: `${location.origin}/registry`, token, ttlMs: 0, jinja });
+      const rendered = await prompts.resolveAndRender("prompt://greet@2", { name: "Ada" });
+      const again = await prompts.resolve("prompt://greet@2");   // TTL 0: revalidated, by ETag
+      const hearth = await Hearth.create({ artifact: "single" });
+      await hearth.loadModel({ url: model });
+      const run = hearth.query({ prompt: rendered.text, promptSource: rendered, maxTokens: 4, temperature: 0 });
+      const result = await run.result;
+      const plain = await hearth.query({ prompt: rendered.text, maxTokens: 4, temperature: 0 }).result;
+      hearth.terminate();
+      return { text: rendered.text, usage: rendered.usage, again: again.version, runUsage: result.usage, plainUsage: plain.usage, tokens: result.tokens, plainTokens: plain.tokens };
+    }, { token: READER, model: `/fixtures/${path.basename(MODEL)}` });
+    assert.deepEqual(problems, []);
+    assert.equal(got.text, "Dear Ada: a short note on lakes.");
+    assert.deepEqual(got.usage, { name: "greet", version: 2, hash: versions[2], stage: null, stale: false });
+    assert.equal(got.again, 2);
+    assert.deepEqual(got.runUsage.prompt, got.usage);
+    assert.equal(got.plainUsage.prompt, undefined, "no promptSource, no usage.prompt");
+    assert.ok(got.runUsage.promptTokens > 0);
+    assert.deepEqual(got.tokens, got.plainTokens);
+    assert.deepEqual(await requestsSince(registry, mark, "greet", 2), ["GET /v1/prompts/greet 200", "GET /v1/prompts/greet 304"]);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
