@@ -34,7 +34,7 @@ const TT: u32 = {{TT}}u;
 // not leave most threads idle); a workgroup covers WG / LANES rows.
 const LANES: u32 = {{LANES}}u;
 const ROWS_PER_WG: u32 = WG / LANES;
-var<workgroup> partial: array<f32, WG>;
+var<workgroup> partial: array<f32, WG * TT>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -58,18 +58,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
   }
-  for (var t = 0u; t < TT; t++) {
-    partial[lid] = acc[t];
-    workgroupBarrier();
-    for (var s = LANES / 2u; s > 0u; s >>= 1u) {
-      if (lane < s) {
-        partial[lid] += partial[lid + s];
+  // Every token's partial sums reduce together, so a workgroup waits on log2(LANES) + 1 barriers however
+  // many tokens its tile holds (barriers are what a CPU implementation such as SwiftShader pays for).
+  let nt = min(TT, P.n_tok - t0);
+  for (var t = 0u; t < nt; t++) {
+    partial[t * WG + lid] = acc[t];
+  }
+  workgroupBarrier();
+  for (var s = LANES / 2u; s > 0u; s >>= 1u) {
+    if (lane < s) {
+      for (var t = 0u; t < nt; t++) {
+        partial[t * WG + lid] += partial[t * WG + lid + s];
       }
-      workgroupBarrier();
     }
-    if (lane == 0u && valid && t0 + t < P.n_tok) {
-      var y = partial[lid];
-      let out_row = P.row_base + row;
+    workgroupBarrier();
+  }
+  if (lane == 0u && valid) {
+    let out_row = P.row_base + row;
+    for (var t = 0u; t < nt; t++) {
+      var y = partial[t * WG + lid];
       if (P.has_bias != 0u) {
         y += BIAS[out_row];
       }
@@ -82,6 +89,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
       Y[i] = y;
     }
-    workgroupBarrier();
   }
 }
