@@ -141,6 +141,65 @@ function promptFromRecord(record, ref, label) {
   };
 }
 
+// The raw text of each top-level member of a JSON object text (already known to be valid JSON).
+function topLevelMembers(text) {
+  const members = new Map();
+  let i = 0;
+  const space = () => { while (i < text.length && " \t\n\r".includes(text[i])) i++; };
+  const skipString = () => {
+    for (i++; i < text.length;) {
+      const c = text[i++];
+      if (c === "\\") i++;
+      else if (c === '"') return;
+    }
+  };
+  const skipValue = () => {
+    if (text[i] === '"') return skipString();
+    if (text[i] !== "{" && text[i] !== "[") {
+      while (i < text.length && !",}] \t\n\r".includes(text[i])) i++;
+      return;
+    }
+    for (let depth = 0; i < text.length;) {
+      const c = text[i];
+      if (c === '"') { skipString(); continue; }
+      i++;
+      if (c === "{" || c === "[") depth++;
+      else if ((c === "}" || c === "]") && --depth === 0) return;
+    }
+  };
+  space();
+  for (i++; ; i++) {   // past "{", then past each ","
+    space();
+    if (text[i] !== '"') break;
+    const keyStart = i;
+    skipString();
+    const key = JSON.parse(text.slice(keyStart, i));
+    space();
+    i++;   // ":"
+    space();
+    const valueStart = i;
+    skipValue();
+    members.set(key, text.slice(valueStart, i));
+    space();
+    if (text[i] !== ",") break;
+  }
+  return members;
+}
+
+// The registry names a version by sha256 of its content's canonical JSON ({hints, template, variables},
+// keys sorted, compact: src/prompts/prompt_content.cpp). Its answer is that same compact, key-sorted JSON,
+// so the members' raw text rebuilds the hashed bytes exactly (number formatting included). Without
+// crypto.subtle (a page on plain http to a remote host) there is nothing to check with, and it is skipped.
+async function verifyContentHash(body, hash, label) {
+  const subtle = globalThis.crypto && globalThis.crypto.subtle;
+  if (!subtle) return;
+  const m = topLevelMembers(body);
+  const canonical = `{"hints":${m.get("hints")},"template":${m.get("template")},"variables":${m.get("variables")}}`;
+  const digest = new Uint8Array(await subtle.digest("SHA-256", new TextEncoder().encode(canonical)));
+  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  if (hex !== hash) throw new PromptError(`${label}: the registry sent content that does not match its hash ${hash}`);
+}
+
 // What a run records: {name, version, hash, stage, stale} (stage null when resolved by version number).
 export function promptUsage(prompt) {
   return { name: prompt.name, version: prompt.version, hash: prompt.hash, stage: prompt.stage, stale: prompt.stale };
@@ -205,7 +264,7 @@ export class PromptResolver {
     if (typeof caller !== "string") throw new PromptError("caller must be a string");
     const selector = ref.version ? String(ref.version) : ref.stage;
     const key = `${ref.name}@${selector}#${caller}`;
-    let entry = this._cache.get(key) || this._load(key, ref, refText);
+    let entry = this._cache.get(key) || await this._load(key, ref, refText);
     const now = this._now();
     if (entry && !entry.stale && now < entry.freshUntil) return this._serve(key, entry, false);
     if (entry && entry.stale && now < entry.retryAfter) return this._serve(key, entry, true);
@@ -239,7 +298,8 @@ export class PromptResolver {
         throw new PromptError(`${refText}: registry answered HTTP 200 with a body that is not JSON`, { status: 200 });
       }
       const fresh = { prompt: promptFromRecord(record, ref, refText), etag: reply.etag, freshUntil: now + this._ttl, retryAfter: 0, stale: false };
-      this._save(key, fresh.etag, record);
+      await verifyContentHash(reply.body, fresh.prompt.hash, refText);
+      this._save(key, fresh.etag, reply.body);
       return this._serve(key, fresh, false);
     }
     if (reply.status === 0 || reply.status >= 500) {
@@ -309,19 +369,21 @@ export class PromptResolver {
     return { ...entry.prompt, stale };
   }
 
-  _save(key, etag, record) {
+  _save(key, etag, body) {
     if (!this._storage) return;
     try {
-      this._storage.setItem(STORAGE_PREFIX + key, JSON.stringify({ etag, record }));
+      this._storage.setItem(STORAGE_PREFIX + key, JSON.stringify({ etag, body }));
     } catch (_) { /* storage full or disabled: the copy is an optimization, never a failure */ }
   }
 
-  _load(key, ref, refText) {
+  async _load(key, ref, refText) {
     if (!this._storage) return null;
     try {
       const saved = JSON.parse(this._storage.getItem(STORAGE_PREFIX + key));
-      if (!saved || typeof saved.etag !== "string") return null;
-      return { prompt: promptFromRecord(saved.record, ref, refText), etag: saved.etag, freshUntil: 0, retryAfter: 0, stale: false };
+      if (!saved || typeof saved.etag !== "string" || typeof saved.body !== "string") return null;
+      const prompt = promptFromRecord(JSON.parse(saved.body), ref, refText);
+      await verifyContentHash(saved.body, prompt.hash, refText);
+      return { prompt, etag: saved.etag, freshUntil: 0, retryAfter: 0, stale: false };
     } catch (_) {
       return null;   // a damaged copy is the same as none
     }

@@ -214,6 +214,35 @@ test("a registry that echoes the token: the error shows [redacted] instead", asy
   }
 });
 
+test("content hash: checked on every answer (floats, unicode, escapes); a record altered in flight is refused", { skip: missing }, async () => {
+  const content = {
+    template: "Grüße {{ who }} ✓ \"quoted\" \\ tab\t{{ n }}\u0001 𝄞",
+    variables: { who: { type: "string", default: "Zoë", description: "ä" }, n: { type: "number", default: 1.0 } },
+    hints: { temperature: 0.2, weight: 1.0, tiny: 1e-7, big: 1e21, neg: -0.0, nested: { b: [1, 2.5, "x"], a: null }, "Ä": true, a: "é" },
+  };
+  const created = await post(registry.url, "/v1/prompts/unicode/versions", content);
+  const prompts = new PromptResolver({ registryUrl: registry.url, token: READER });
+  const got = await prompts.resolveAndRender(`prompt://unicode@${created.version}`, {});
+  assert.equal(got.usage.hash, created.hash);
+  assert.equal(got.text, "Grüße Zoë ✓ \"quoted\" \\ tab\t1\u0001 𝄞");   // JSON.stringify sent the default 1.0 as 1: an integer on both sides
+
+  // A proxy that rewrites one letter of the template and keeps everything else.
+  const proxy = http.createServer(async (req, res) => {
+    const r = await fetch(registry.url + req.url, { headers: { authorization: req.headers.authorization } });
+    const body = (await r.text()).replace("Grüße", "Grüsse");
+    res.writeHead(r.status, { "content-type": "application/json", etag: r.headers.get("etag") });
+    res.end(body);
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  try {
+    const tampered = new PromptResolver({ registryUrl: `http://127.0.0.1:${proxy.address().port}`, token: READER });
+    await assert.rejects(tampered.resolve(`prompt://unicode@${created.version}`),
+      (e) => e instanceof PromptError && new RegExp(`does not match its hash ${created.hash}`).test(e.message));
+  } finally {
+    await new Promise((r) => proxy.close(r));
+  }
+});
+
 test("A/B stage: the caller key picks the registry's version, stable per key, both arms served", { skip: missing }, async () => {
   await post(registry.url, "/v1/prompts/greet/stages/ab", { versions: [{ version: 1, weight: 3 }, { version: 2, weight: 1 }] });
   // src/prompts/stage_split.cpp, independently: sha256(name \0 stage \0 caller), top 52 bits as [0, 1).
