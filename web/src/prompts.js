@@ -346,7 +346,7 @@ export class PromptResolver {
       etag: response.headers.get("etag") || "",
       versionHeader: response.headers.get("x-prompt-version") || "",
     };
-    if (response.status === 304) return reply;
+    if (response.status === 304) return { ...reply, message: "registry: HTTP 304 to a request we had no copy for" };
     const body = await readBounded(response, response.status === 200 ? MAX_BODY : MAX_ERROR_BODY).catch(() => null);
     if (response.status === 200) {
       if (body === null) return { status: 0, message: "registry unreachable: the prompt record was cut off or too large" };
