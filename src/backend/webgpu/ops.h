@@ -4,6 +4,7 @@
 // store, attention, gated activations, softmax and argmax. Each dispatch gets its own slot of a uniform
 // parameter buffer, written to the GPU once per submit, and bind groups are created once and reused.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -104,6 +105,7 @@ class Ops {
   };
   Slot param_slot();
   const Pipeline& matvec_pipeline(TensorType t, int tile, int lanes);
+  const Pipeline& cached_pipeline(const std::string& name, const std::function<std::string()>& source);
   const Pipeline& simple_pipeline(const std::string& file);
   // Records pipeline + buffers (+ this dispatch's parameter slot as the last binding `param_binding`).
   void dispatch(Recorder& r, const Pipeline& p, std::vector<Binding> b, uint32_t param_binding, const Slot& s,
@@ -117,6 +119,7 @@ class Ops {
   uint32_t slots_used_ = 0;
   uint32_t slot_capacity_ = 0;
   std::unordered_map<std::string, BindGroup> bind_cache_;
+  std::unordered_map<std::string, const Pipeline*> pipelines_;  // by name; the Device owns them
   int last_dispatches_ = 0;
 };
 

@@ -17,3 +17,9 @@ fn chunk_dot(rbase: u32, c: u32, xbase: u32) -> f32 {
 fn weight_value(rbase: u32, j: u32) -> f32 {
   return half_to_f32(w_u16(rbase + 2u * j));
 }
+
+// One word of the row (word j holds values 2j, 2j+1), for matvec_float.wgsl.
+const VALUES_PER_WORD: u32 = 2u;
+fn word_dot(w: u32, xbase: u32, j: u32) -> f32 {
+  return half_to_f32(w & 0xffffu) * x_value(xbase, 2u * j) + half_to_f32(w >> 16u) * x_value(xbase, 2u * j + 1u);
+}

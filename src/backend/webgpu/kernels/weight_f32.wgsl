@@ -14,3 +14,9 @@ fn chunk_dot(rbase: u32, c: u32, xbase: u32) -> f32 {
 fn weight_value(rbase: u32, j: u32) -> f32 {
   return bitcast<f32>(W[(rbase >> 2u) + j]);
 }
+
+// One word of the row (word j holds value j), for matvec_float.wgsl.
+const VALUES_PER_WORD: u32 = 1u;
+fn word_dot(w: u32, xbase: u32, j: u32) -> f32 {
+  return bitcast<f32>(w) * x_value(xbase, j);
+}
