@@ -12,6 +12,8 @@ mergeInto(LibraryManager.library, {
     free: [],
     device: null,      // {adapter, device, queue, error, lost, info}
     refs: 0,           // open C++ Devices sharing it (the engine may probe while a test holds one)
+    // Where the time goes (Module.hearthGpuStats()): calls and milliseconds spent waiting on the GPU.
+    stats: { dispatches: 0, submits: 0, reads: 0, readWaitMs: 0, buffers: 0, bufferWaitMs: 0, pipelines: 0, idleWaits: 0 },
     add: function(o) {
       var id = HearthGpu.free.length ? HearthGpu.free.pop() : HearthGpu.objects.length;
       HearthGpu.objects[id] = o;
@@ -42,8 +44,13 @@ mergeInto(LibraryManager.library, {
     openError: "",
   },
 
+  // Exposes the counters to the page or harness as Module.hearthGpuStats() (a copy).
+  $HearthGpuStatsExport__deps: ["$HearthGpu"],
+  $HearthGpuStatsExport__postset: 'Module["hearthGpuStats"] = function() { return Object.assign({}, HearthGpu.stats); };',
+  $HearthGpuStatsExport: {},
+
   // 1 with a device open, 0 with the reason left for hearth_gpu_take_error.
-  hearth_gpu_open__deps: ["$HearthGpu"],
+  hearth_gpu_open__deps: ["$HearthGpu", "$HearthGpuStatsExport"],
   hearth_gpu_open: function() {
     return Asyncify.handleAsync(async function() {
       if (HearthGpu.device && !HearthGpu.device.lost) {
@@ -138,10 +145,13 @@ mergeInto(LibraryManager.library, {
         var usage = kind === 1 ? GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST
           : kind === 2 ? GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST
           : GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+        HearthGpu.stats.buffers++;
         if (kind === 2) return HearthGpu.add(d.device.createBuffer({ label: name, size: size, usage: usage }));
+        var t0 = performance.now();
         d.device.pushErrorScope("out-of-memory");
         var b = d.device.createBuffer({ label: name, size: size, usage: usage });
         var e = await d.device.popErrorScope();
+        HearthGpu.stats.bufferWaitMs += performance.now() - t0;
         if (e) {
           b.destroy();
           HearthGpu.fail("out of GPU memory allocating " + size + " bytes (" + name + "): " + e.message);
@@ -176,6 +186,7 @@ mergeInto(LibraryManager.library, {
       var d = HearthGpu.device;
       var name = UTF8ToString(name_ptr);
       var module = null;
+      HearthGpu.stats.pipelines++;
       try {
         module = d.device.createShaderModule({ label: name, code: UTF8ToString(wgsl_ptr) });
         var pipeline = await d.device.createComputePipelineAsync({
@@ -236,6 +247,7 @@ mergeInto(LibraryManager.library, {
     p.setPipeline(HearthGpu.objects[pipeline]);
     p.setBindGroup(0, HearthGpu.objects[group]);
     p.dispatchWorkgroups(x, y, z);
+    HearthGpu.stats.dispatches++;
   },
 
   hearth_gpu_copy__deps: ["$HearthGpu"],
@@ -249,6 +261,7 @@ mergeInto(LibraryManager.library, {
     var e = HearthGpu.get(encoder);
     HearthGpu.remove(encoder);
     HearthGpu.device.queue.submit([e.finish()]);
+    HearthGpu.stats.submits++;
   },
 
   // Maps a MAP_READ buffer after all submitted work, copies `bytes` into the heap at dst, unmaps.
@@ -256,8 +269,11 @@ mergeInto(LibraryManager.library, {
   hearth_gpu_read_mapped: function(buffer, dst, bytes, padded) {
     return Asyncify.handleAsync(async function() {
       var b = HearthGpu.get(buffer);
+      var t0 = performance.now();
+      HearthGpu.stats.reads++;
       try {
         await b.mapAsync(GPUMapMode.READ, 0, padded);
+        HearthGpu.stats.readWaitMs += performance.now() - t0;
         HEAPU8.set(new Uint8Array(b.getMappedRange(0, padded), 0, bytes), dst);
         b.unmap();
         return 1;
@@ -271,6 +287,7 @@ mergeInto(LibraryManager.library, {
   hearth_gpu_wait_idle__deps: ["$HearthGpu"],
   hearth_gpu_wait_idle: function() {
     return Asyncify.handleAsync(async function() {
+      HearthGpu.stats.idleWaits++;
       try {
         await HearthGpu.device.queue.onSubmittedWorkDone();
       } catch (e) {

@@ -54,7 +54,13 @@ console.log(`model ${path.basename(opt.model)} · ${info.arch} · backend ${info
 const gen = { maxTokens: opt.n, temperature: 0, ignoreEos: true };
 for (let r = 0; r <= opt.runs; r++) {
   await call("reset");
+  const before = m.hearthGpuStats();
+  const t0 = performance.now();
   const res = await call("generate", JSON.stringify({ text: opt.prompt }), JSON.stringify(gen));
+  const wallMs = performance.now() - t0;
+  const after = m.hearthGpuStats();
+  const delta = Object.fromEntries(Object.keys(after).map((k) => [k, Math.round((after[k] - before[k]) * 10) / 10]));
+  console.log(`  wall ${wallMs.toFixed(0)} ms; device layer: ${JSON.stringify(delta)}`);
   const u = res.usage;
   console.log(`${r === 0 ? "warm-up" : `run ${r}`}: prompt ${u.promptTokens} tokens, prefill ${u.prefillTokensPerSecond.toFixed(1)} tok/s, ` +
     `${u.completionTokens} tokens, decode ${u.decodeTokensPerSecond.toFixed(1)} tok/s; first ids ${res.tokens.slice(0, 8).join(",")}`);
