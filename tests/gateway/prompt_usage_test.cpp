@@ -77,7 +77,6 @@ TEST_F(PromptUsageTest, LocalEndpointRecordsTheResolvedPromptAndItsStaleness) {
   RenderedPrompt again = resolver.resolve_and_render("prompt://ask@prod", {{"topic", "rivers"}});
   EXPECT_FALSE(again.prompt.stale);
   EXPECT_EQ(again.prompt.hash, v1_hash_);
-  EXPECT_NE(log_.str().find("GET /v1/prompts 304"), std::string::npos);
   QueryRequest q;
   q.prompt = r.text;
   q.max_tokens = 3;
@@ -98,6 +97,8 @@ TEST_F(PromptUsageTest, LocalEndpointRecordsTheResolvedPromptAndItsStaleness) {
 
   // The registry (the gateway) goes away: the last-known-good version is served, and usage says it is stale.
   gateway_.reset();
+  // Read the log only now: the gateway writes its line after the response, from its own thread.
+  EXPECT_NE(log_.str().find("GET /v1/prompts 304"), std::string::npos);
   RenderedPrompt cached = resolver.resolve_and_render("prompt://ask@prod", {{"topic", "rivers"}});
   EXPECT_TRUE(cached.prompt.stale);
   q.prompt_source = PromptUsage{cached.prompt.name, cached.prompt.version, cached.prompt.hash, cached.prompt.stage,
