@@ -806,8 +806,10 @@ struct Gateway::Impl {
       // parsed by then): that is the 413 before the body is read, not a broken connection.
       bool too_large = ec == http::error::body_limit;
       if (ec && !too_large) break;
-      auto declared = parser.content_length();
-      too_large = too_large || (declared && *declared > c.max_request_bytes);
+      if (!too_large) {  // content_length() needs a complete header: not after Beast's refusal above
+        auto declared = parser.content_length();
+        too_large = declared && *declared > c.max_request_bytes;
+      }
       if (!too_large) {
         lowest(stream).expires_after(std::chrono::milliseconds(int64_t(1000 * c.header_timeout_seconds)));
         co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
