@@ -228,7 +228,6 @@ struct Gateway::Impl {
   Metrics metrics;
   std::atomic<uint64_t> next_id{1};
 
-  asio::io_context ioc;
   std::vector<tcp::acceptor> acceptors;
   std::vector<std::shared_ptr<ssl::context>> tls;
   std::vector<std::thread> io_threads;
@@ -1004,6 +1003,16 @@ struct Gateway::Impl {
     write_log("configuration reloaded");
     for (const std::string& n : notes) write_log("reload: " + n);
   }
+
+  ~Impl() {
+    stop();
+    acceptors.clear();  // they use the io_context's reactor, destroyed next
+  }
+
+  // Declared last so it is destroyed first: its destructor destroys the coroutine frames still suspended in it,
+  // whose guards touch the members above (live_exchanges, metrics, admission). Destroyed after them, it crashed
+  // at shutdown whenever a response was still being written.
+  asio::io_context ioc;
 };
 
 
