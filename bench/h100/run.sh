@@ -4,6 +4,7 @@
 # hearth WebGPU end to end, then llama.cpp Vulkan (node-llama-cpp prebuilt) on the same files and GPU.
 # Stage first on the developer machine with bench/h100/prepare.sh, then in a device run (carry .device):
 #   bash bench/h100/run.sh            # STEPS="e2e peer micro" by default; logs and JSON lines in $OUT
+#   STEPS="e2e peer wasm micro" WASM_DIST=DIR bash bench/h100/run.sh   # + issue 5's browser-vs-native ratio
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -55,6 +56,18 @@ for step in $STEPS; do
     peer) log "llama.cpp Vulkan"
           timeout 240 node bench/h100/peer_llamacpp.mjs --modules /tmp/peer/node_modules --gpu vulkan "${models[@]}" 2>&1 |
             tee "$OUT/peer.jsonl" ;;
+    wasm) # Issue 5: the browser's WebGPU build (wasm + JS device layer) under Node with dawn.node vs the
+          # native build, same GGUF, same short prompt ("Once upon a time": 5 tokens) and 128 greedy tokens.
+          # WASM_DIST: the folder with hearth-webgpu.{js,wasm} built from this tree (carry it).
+          log "browser build (Node + dawn.node) vs native"
+          for m in "${models[@]}"; do
+            # wasm32: the file in MEMFS plus the weights must fit a 4 GiB heap.
+            if [ "$(stat -c %s "$m")" -gt 1800000000 ]; then log "wasm: skipping $m (too large for a wasm32 heap)"; continue; fi
+            timeout 120 "$bin/hearth-webgpu-bench" --model "$m" --prompt 5 --decode 128 2>&1 | grep end_to_end |
+              tee -a "$OUT/wasm_native.jsonl"
+            timeout 150 node web/bench/webgpu_node.mjs --dawn .device/webgpu/dist/linux-x64/dawn.node \
+              --dist "${WASM_DIST:-web/dist}" -m "$m" -n 128 --ctx 160 --runs 3 2>&1 | tee -a "$OUT/wasm_node.log"
+          done ;;
     micro) log "kernel microbenchmarks"
            timeout 180 "$bin/hearth-webgpu-bench" --micro 2>&1 | tee "$OUT/micro.jsonl" ;;
   esac

@@ -2,6 +2,7 @@
 // (dawn.node) standing in for navigator.gpu: decode and prefill speed of the wasm + JS device layer, to
 // compare with the native WebGPU build on the same GPU (`hearth run --backend webgpu` or hearth-webgpu-bench).
 //   node web/bench/webgpu_node.mjs --dawn PATH/dawn.node -m MODEL.gguf [-n 128] [-p "prompt"] [--runs 3]
+//     [--ctx N] [--dist DIR]   (DIR holds hearth-webgpu.{js,wasm}; default web/dist)
 // Without a GPU: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -10,7 +11,6 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import vm from "node:vm";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const dist = path.resolve(here, "../dist");
 
 function args(argv) {
   const o = { n: 128, prompt: "Once upon a time", runs: 3 };
@@ -22,6 +22,7 @@ function args(argv) {
     else if (k === "-p") o.prompt = v;
     else if (k === "--runs") o.runs = Number(v);
     else if (k === "--ctx") o.ctx = Number(v);
+    else if (k === "--dist") o.dist = v;
     else continue;
     i++;
   }
@@ -30,6 +31,7 @@ function args(argv) {
 }
 
 const opt = args(process.argv.slice(2));
+const dist = path.resolve(opt.dist || path.resolve(here, "../dist"));
 const { create, globals } = createRequire(import.meta.url)(path.resolve(opt.dawn));
 Object.assign(globalThis, globals);
 Object.defineProperty(globalThis, "navigator", { value: { gpu: create([]) }, configurable: true, writable: true });

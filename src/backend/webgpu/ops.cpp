@@ -214,9 +214,12 @@ const Pipeline& Ops::matvec_pipeline(TensorType t, int tile, int lanes) {
                   {"WG", std::to_string(kMatvecThreads)},
                   {"TT", std::to_string(tile)},
                   {"LANES", std::to_string(lanes)}};
-  // Plain float rows take the coalesced word-per-lane kernel; block formats the block-per-lane one.
+  // Plain float rows take the coalesced word-per-lane kernel; Q8_0/Q4_0 the CPU-order kernel; the
+  // K-quants the block-per-lane one.
   const bool plain = t == TensorType::F32 || t == TensorType::F16 || t == TensorType::BF16;
-  return cached_pipeline(name, [&] { return kernel_source(plain ? "matvec_float.wgsl" : "matvec.wgsl", vars); });
+  const bool q0 = t == TensorType::Q8_0 || t == TensorType::Q4_0;
+  const char* file = plain ? "matvec_float.wgsl" : q0 ? "matvec_q0.wgsl" : "matvec.wgsl";
+  return cached_pipeline(name, [&] { return kernel_source(file, vars); });
 }
 
 void Ops::dispatch(Recorder& r, const Pipeline& p, std::vector<Binding> b, uint32_t param_binding, const Slot& s,
@@ -253,9 +256,10 @@ void Ops::quantize(Recorder& r, ActFormat f, const Buffer& x, int64_t n_tok, int
   } p{u32(cols), u32(n_tok), u32(x_stride), act_words(f, cols)};
   Slot s = param_slot();
   put(s.data, p);
-  const int64_t blocks = (f == ActFormat::Q8_0 ? cols / 32 : cols / 256) * n_tok;
+  // Q8_0: 8 blocks per workgroup; Q8_K: one super-block per workgroup; one row of workgroups per token.
+  const uint32_t groups = f == ActFormat::Q8_0 ? ceil_div(cols / 32, 8) : u32(cols / 256);
   dispatch(r, simple_pipeline(f == ActFormat::Q8_0 ? "quantize_q8_0" : "quantize_q8_k"), {{0, &x}, {1, &out}}, 2, s,
-           ceil_div(blocks, 64));
+           groups, u32(n_tok));
 }
 
 void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok, int64_t x_stride, const Buffer& y,
@@ -263,6 +267,11 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   const int tile = n_tok == 1 ? 1 : kTokenTile;
   int lanes = 4;
   while (lanes < kMatvecThreads && lanes < w.cols / 32) lanes *= 2;
+  if (w.type == TensorType::Q8_0 || w.type == TensorType::Q4_0) {
+    // The CPU's order (matvec_q0.wgsl): 8 float lanes per row, or one chain per row where the CPU walks
+    // Q4_0 as llama.cpp's repacked 8-row groups (rows a multiple of 8).
+    lanes = (w.type == TensorType::Q4_0 && w.rows % 8 == 0) ? 1 : 8;
+  }
   const int64_t rows_per_wg = kMatvecThreads / lanes;
   const Pipeline& pl = matvec_pipeline(w.type, tile, lanes);
   const ActFormat af = act_format(w.type);
@@ -347,7 +356,7 @@ void Ops::rope_store(Recorder& r, const RopeStoreArgs& a, const Buffer& q, const
 
 void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache,
                     const Buffer& v_cache, const Buffer& out, const Buffer& scores, const Buffer& batch) {
-  if (a.hd > 512) throw Error("WebGPU backend: head size " + std::to_string(a.hd) + " unsupported");
+  if (a.hd > 512 || a.hdv > 512) throw Error("WebGPU backend: head size " + std::to_string(std::max(a.hd, a.hdv)) + " unsupported");
   struct {
     uint32_t n_tok, n_head, n_head_kv, hd, hdv, n_ctx, k_layer_base, v_layer_base;
     float scale, softcap;

@@ -105,6 +105,31 @@ INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatvecTest,
                                            TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K),
                          [](const auto& info) { return std::string(tensor_type_name(info.param)); });
 
+// Q8_0 and Q4_0 sum in the x86 CPU kernels' float order (matvec_q0.wgsl), so the outputs are bit-equal,
+// not merely close: 67 rows take the 8-lane order, 64 rows Q4_0's repacked-group chain.
+TEST(WebGpuOps, Q0MatvecBitEqualsCpu) {
+  HEARTH_REQUIRE_GPU(dev);
+  const std::string simd = cpu::simd_name();
+  if (simd != "avx2" && simd != "avx512vnni") GTEST_SKIP() << "the CPU kernels here are " << simd << ", not x86";
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  for (TensorType type : {TensorType::Q8_0, TensorType::Q4_0})
+    for (auto [rows, cols] : {std::pair<int64_t, int64_t>{67, 512}, {64, 1024}}) {
+      HostWeight w = make_weight(rng, type, rows, cols);
+      GpuWeight gw = GpuWeight::upload(*dev, w.m);
+      for (int64_t n : {1, 9}) {
+        SCOPED_TRACE(std::string(tensor_type_name(type)) + " " + std::to_string(rows) + "x" + std::to_string(cols) +
+                     ", tokens " + std::to_string(n));
+        std::vector<float> x = test::random_floats(rng, size_t(n * cols));
+        std::vector<float> want = cpu_matmul(w.m, x, n);
+        std::vector<float> got = gpu_matmul(*dev, ops, gw, x, n);
+        size_t differ = 0;
+        for (size_t i = 0; i < want.size(); i++) differ += got[i] != want[i];
+        EXPECT_EQ(differ, 0u) << "outputs not bit-equal to the CPU's";
+      }
+    }
+}
+
 TEST(WebGpuOps, MatvecBiasSoftcapAndAccumulate) {
   HEARTH_REQUIRE_GPU(dev);
   HEARTH_SEEDED_RNG(rng);
@@ -378,7 +403,8 @@ TEST(WebGpuOps, AttentionDecodePrefillGqaWindowSoftcap) {
   HEARTH_REQUIRE_GPU(dev);
   HEARTH_SEEDED_RNG(rng);
   Ops ops(*dev);
-  const int64_t n_head = 4, n_head_kv = 2, hd = 32, n_ctx = 80, KD = n_head_kv * hd;
+  // 300 positions: the value sum's probability tiles hold 256, so the last case spans two, the second partial.
+  const int64_t n_head = 4, n_head_kv = 2, hd = 32, n_ctx = 300, KD = n_head_kv * hd;
   std::vector<float> kf = test::random_floats(rng, size_t(n_ctx * KD)), vf = test::random_floats(rng, size_t(n_ctx * KD));
   std::vector<uint16_t> kc(kf.size()), vc(vf.size());
   cpu::fp32_to_fp16_row(kf.data(), kc.data(), int64_t(kf.size()));
@@ -391,7 +417,7 @@ TEST(WebGpuOps, AttentionDecodePrefillGqaWindowSoftcap) {
     float softcap;
     int64_t window;
   };
-  for (const Case& c : {Case{{79}, 0.0f, 0}, Case{{0, 1, 2, 3, 4, 5, 6, 7, 8}, 0.0f, 0}, Case{{50, 70}, 20.0f, 16}}) {
+  for (const Case& c : {Case{{79}, 0.0f, 0}, Case{{0, 1, 2, 3, 4, 5, 6, 7, 8}, 0.0f, 0}, Case{{50, 70}, 20.0f, 16}, Case{{299}, 0.0f, 0}}) {
     const int64_t n = int64_t(c.pos.size());
     std::vector<float> q = test::random_floats(rng, size_t(n * n_head * hd));
     std::vector<uint32_t> batch;

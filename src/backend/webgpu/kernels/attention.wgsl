@@ -33,6 +33,9 @@ const WG: u32 = 64u;
 #include "workgroup_reduce.wgsl"
 #include "workgroup_sum_dd.wgsl"
 var<workgroup> q16: array<f32, 512>;
+const PROB_TILE: u32 = 256u;
+const VALUE_SLOTS: u32 = 8u;  // value columns per thread: head sizes up to 8 * WG = 512
+var<workgroup> probs: array<f32, PROB_TILE>;
 
 fn half_at(buf_word: u32, lo: bool) -> f32 {
   return half_to_f32(select(buf_word >> 16u, buf_word & 0xffffu, lo));
@@ -45,26 +48,28 @@ fn key_at(kb: u32, e: u32) -> f32 {
 
 // K . q16 as the CPU's dot_rows sums it: four 8-lane accumulators over 32-element steps (8-element steps
 // after them go to the first), folded (0+1)+(2+3), lanes reduced as 128-bit halves then {0,2}+{1,3}, then
-// the tail one by one.
+// the tail one by one. Each 32-element step loads its 16 key words before any product needs them.
 fn key_dot(kb: u32) -> f32 {
   let n32 = P.hd / 32u * 32u;
   let n8 = P.hd / 8u * 8u;
+  var a: array<f32, 32>;  // a[8 * m + l]: accumulator m, lane l
+  for (var i = 0u; i < n32; i += 32u) {
+    var w: array<u32, 16>;
+    for (var k = 0u; k < 16u; k++) {
+      w[k] = KC[kb + (i >> 1u) + k];
+    }
+    for (var e = 0u; e < 32u; e++) {
+      a[e] += half_at(w[e >> 1u], (e & 1u) == 0u) * q16[i + e];
+    }
+  }
+  for (var i = n32; i < n8; i += 8u) {
+    for (var l = 0u; l < 8u; l++) {
+      a[l] += key_at(kb, i + l) * q16[i + l];
+    }
+  }
   var v: array<f32, 8>;
   for (var l = 0u; l < 8u; l++) {
-    var a0 = 0.0;
-    var a1 = 0.0;
-    var a2 = 0.0;
-    var a3 = 0.0;
-    for (var i = 0u; i < n32; i += 32u) {
-      a0 += key_at(kb, i + l) * q16[i + l];
-      a1 += key_at(kb, i + 8u + l) * q16[i + 8u + l];
-      a2 += key_at(kb, i + 16u + l) * q16[i + 16u + l];
-      a3 += key_at(kb, i + 24u + l) * q16[i + 24u + l];
-    }
-    for (var i = n32; i < n8; i += 8u) {
-      a0 += key_at(kb, i + l) * q16[i + l];
-    }
-    v[l] = (a0 + a1) + (a2 + a3);
+    v[l] = (a[l] + a[8u + l]) + (a[16u + l] + a[24u + l]);
   }
   var s = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
   for (var i = n8; i < P.hd; i++) {
@@ -114,16 +119,50 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     sum = dd_add(sum, e);
   }
   let inv = dd_recip_to_f32(workgroup_sum_dd(sum, lid));
-  storageBarrier();
-  workgroupBarrier();
+  // The value sum runs over positions in order (the CPU's order), so each output element is one serial
+  // chain; what makes it fast is that its loads are not: a tile of probabilities is staged in workgroup
+  // memory once, and each chain issues 8 value loads before the 8 adds that use them.
   let ob = t * P.n_head * P.hdv + h * P.hdv;
-  for (var d = lid; d < P.hdv; d += WG) {
-    let col = hk * P.hdv + d;
-    var acc = 0.0;
-    for (var p = p_begin; p < p_end; p++) {
-      let v2 = VC[seq_v + (p * kv_row_v + col) / 2u];
-      acc += f16_round(S[srow + p] * inv) * half_at(v2, (col & 1u) == 0u);
+  var acc: array<f32, VALUE_SLOTS>;
+  for (var base = p_begin; base < p_end; base += PROB_TILE) {
+    let cnt = min(PROB_TILE, p_end - base);
+    storageBarrier();
+    workgroupBarrier();
+    for (var i = lid; i < cnt; i += WG) {
+      probs[i] = f16_round(S[srow + base + i] * inv);
     }
-    O[ob + d] = acc;
+    workgroupBarrier();
+    for (var slot = 0u; slot < VALUE_SLOTS; slot++) {
+      let d = lid + slot * WG;
+      if (d < P.hdv) {
+        let col = hk * P.hdv + d;
+        let lo = (col & 1u) == 0u;
+        var vw = seq_v + (base * kv_row_v + col) / 2u;
+        let step = kv_row_v / 2u;
+        var a = acc[slot];
+        var j = 0u;
+        for (; j + 8u <= cnt; j += 8u) {
+          var v: array<u32, 8>;
+          for (var u = 0u; u < 8u; u++) {
+            v[u] = VC[vw + u * step];
+          }
+          for (var u = 0u; u < 8u; u++) {
+            a += probs[j + u] * half_at(v[u], lo);
+          }
+          vw += 8u * step;
+        }
+        for (; j < cnt; j++) {
+          a += probs[j] * half_at(VC[vw], lo);
+          vw += step;
+        }
+        acc[slot] = a;
+      }
+    }
+  }
+  for (var slot = 0u; slot < VALUE_SLOTS; slot++) {
+    let d = lid + slot * WG;
+    if (d < P.hdv) {
+      O[ob + d] = acc[slot];
+    }
   }
 }

@@ -22,3 +22,9 @@ fn weight_value(rbase: u32, j: u32) -> f32 {
   let q = (w_u8(b + 2u + (i & 15u)) >> ((i >> 4u) * 4u)) & 15u;
   return f32(i32(q) - 8) * half_to_f32(w_u16(b));
 }
+
+// Exact integer dot of values 4k..4k+3 (low nibbles for k < 4, high for k >= 4) with one activation word.
+fn word_idot(b: u32, k: u32, xw: u32) -> i32 {
+  let q = (w_u32(b + 2u + 4u * (k & 3u)) >> (4u * (k >> 2u))) & 0x0f0f0f0fu;
+  return dot4I8Packed(q, xw) - 8 * byte_sum(xw);
+}

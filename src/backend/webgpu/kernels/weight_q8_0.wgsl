@@ -14,3 +14,8 @@ fn weight_value(rbase: u32, j: u32) -> f32 {
   let b = rbase + (j >> 5u) * 34u;
   return f32(w_i8(b + 2u + (j & 31u))) * half_to_f32(w_u16(b));
 }
+
+// Exact integer dot of values 4k..4k+3 of the block at byte b with one packed activation word.
+fn word_idot(b: u32, k: u32, xw: u32) -> i32 {
+  return dot4I8Packed(w_u32(b + 2u + 4u * k), xw);
+}
