@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "gateway/api_error.h"
+#include "runtime/usage_json.h"
 
 namespace hearth::gateway {
 
@@ -56,26 +57,13 @@ std::string ResponseFormat::finish_reason(const Response& r) {
   return r.finish_reason == "length" ? "length" : "stop";
 }
 
-nlohmann::json prompt_usage_json(const PromptUsage& p) {
-  return {{"name", p.name}, {"version", p.version}, {"hash", p.hash},
-          {"stage", p.stage.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.stage)}, {"stale", p.stale}};
-}
-
 nlohmann::json ResponseFormat::usage_json(const Usage& u) const {
+  if (!is_openai(dialect_)) return hearth_usage_to_json(u);
   nlohmann::json j = {{"prompt_tokens", u.prompt_tokens},
                       {"completion_tokens", u.completion_tokens},
-                      {"total_tokens", u.prompt_tokens + u.completion_tokens}};
-  if (is_openai(dialect_)) {
-    j["prompt_tokens_details"] = {{"cached_tokens", u.cached_tokens}};
-  } else {
-    j["cached_tokens"] = u.cached_tokens;
-    j["queue_seconds"] = u.queue_seconds;
-    j["ttft_seconds"] = u.ttft_seconds;
-    j["decode_seconds"] = u.decode_seconds;
-    j["total_seconds"] = u.total_seconds;
-    j["decode_tokens_per_second"] = u.decode_tps();
-  }
-  if (u.prompt) j["prompt"] = prompt_usage_json(*u.prompt);
+                      {"total_tokens", u.prompt_tokens + u.completion_tokens},
+                      {"prompt_tokens_details", {{"cached_tokens", u.cached_tokens}}}};
+  if (u.prompt) j["prompt"] = prompt_usage_to_json(*u.prompt);
   return j;
 }
 

@@ -37,9 +37,6 @@ class ResponseFormat {
   int64_t created_;
 };
 
-// {name, version, hash, stage, stale}: the registry prompt a request was rendered from, as put in usage.
-nlohmann::json prompt_usage_json(const PromptUsage& p);
-
 // "data: <json>\n\n", optionally with an event name.
 std::string sse_event(const nlohmann::json& data, const char* event = nullptr);
 

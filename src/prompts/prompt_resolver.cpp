@@ -12,6 +12,7 @@
 #include "prompts/prompt_ref.h"
 #include "prompts/registry_client.h"
 #include "prompts/sha256.h"
+#include "runtime/usage_json.h"
 
 namespace hearth {
 
@@ -19,8 +20,7 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 nlohmann::json ResolvedPrompt::usage() const {
-  return {{"name", name}, {"version", version}, {"hash", hash},
-          {"stage", stage.empty() ? json(nullptr) : json(stage)}, {"stale", stale}};
+  return prompt_usage_to_json(PromptUsage{name, version, hash, stage, stale});
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include "runtime/remote/http_post.h"
 #include "runtime/remote/remote_request.h"
 #include "runtime/remote/sse_parser.h"
+#include "runtime/usage_json.h"
 
 namespace hearth::remote {
 
@@ -47,13 +48,8 @@ Run GatewayEndpoint::chat(const ChatRequest& request) {
 }
 
 Run GatewayEndpoint::stream(const std::string& route, nlohmann::json body, const RequestOptions& options) {
-  auto post = std::make_shared<HttpPost>();
-  post->url = base_ + route;
-  post->headers = {"Authorization: Bearer " + options_.token, "Content-Type: application/json",
-                   "Accept: text/event-stream"};
-  post->body = body.dump();
-  post->connect_timeout_seconds = options_.connect_timeout_seconds;
-  post->timeout_seconds = options_.timeout_seconds;
+  auto post = std::make_shared<HttpPost>(bearer_json_post(base_ + route, options_.token, body, options_.connect_timeout_seconds,
+                                                          options_.timeout_seconds, /*event_stream=*/true));
   return runs_.start(
       [this, post](RunFeed& feed, const std::function<void()>& started) {
         post->cancel = &feed.cancel_flag();
@@ -72,41 +68,15 @@ Run GatewayEndpoint::stream(const std::string& route, nlohmann::json body, const
             feed.batch(std::move(b));
           } else if (event == "done") {
             response.finish_reason = j.value("finish_reason", std::string("stop"));
-            const auto& u = j.value("usage", nlohmann::json::object());
-            response.usage.prompt_tokens = u.value("prompt_tokens", int64_t(0));
-            response.usage.completion_tokens = u.value("completion_tokens", int64_t(0));
-            response.usage.cached_tokens = u.value("cached_tokens", int64_t(0));
-            response.usage.queue_seconds = u.value("queue_seconds", 0.0);
-            response.usage.ttft_seconds = u.value("ttft_seconds", 0.0);
-            response.usage.decode_seconds = u.value("decode_seconds", 0.0);
-            response.usage.total_seconds = u.value("total_seconds", 0.0);
-            if (auto p = u.find("prompt"); p != u.end() && p->is_object()) {
-              PromptUsage prompt;
-              prompt.name = p->value("name", std::string());
-              prompt.version = p->value("version", int64_t(0));
-              prompt.hash = p->value("hash", std::string());
-              if (auto stage = p->find("stage"); stage != p->end() && stage->is_string()) prompt.stage = *stage;
-              prompt.stale = p->value("stale", false);
-              response.usage.prompt = std::move(prompt);
-            }
+            response.usage = hearth_usage_from_json(j.value("usage", nlohmann::json::object()));
             done = true;
           } else if (event == "error") {
             failure = remote_error(name_, 500, data, options_.token);
           }
         });
         long status = 0;
-        HttpPostResult r = http_post(
-            *post, [&](long s) { status = s; if (s >= 200 && s < 300) started(); },
-            [&](std::string_view chunk) {
-              // Nothing may throw through libcurl: stop the transfer and report after it.
-              try {
-                parser.feed(chunk);
-                return true;
-              } catch (const std::exception& e) {
-                failure = e.what();
-                return false;
-              }
-            });
+        HttpPostResult r = post_event_stream(
+            *post, [&](long s) { status = s; if (s >= 200 && s < 300) started(); }, parser, failure);
         if (r.status < 200 || r.status >= 300) {
           if (r.cancelled && status == 0) {
             started();
@@ -125,19 +95,10 @@ Run GatewayEndpoint::stream(const std::string& route, nlohmann::json body, const
 }
 
 std::vector<std::vector<float>> GatewayEndpoint::embed(const EmbedRequest& request) {
-  HttpPost post;
-  post.url = base_ + "/v1/embed";
-  post.headers = {"Authorization: Bearer " + options_.token, "Content-Type: application/json"};
-  post.body = nlohmann::json{{"target", options_.target}, {"inputs", request.inputs}, {"normalize", request.normalize}}.dump();
-  post.connect_timeout_seconds = options_.connect_timeout_seconds;
-  post.timeout_seconds = options_.timeout_seconds;
-  std::string body;
-  HttpPostResult r = http_post(post, nullptr, [&](std::string_view chunk) {
-    body.append(chunk);
-    return body.size() < (512u << 20);
-  });
-  if (r.status < 200 || r.status >= 300) throw Error(remote_error(name_, r.status, r.error_body, options_.token));
-  auto j = nlohmann::json::parse(body, nullptr, false);
+  nlohmann::json body = {{"target", options_.target}, {"inputs", request.inputs}, {"normalize", request.normalize}};
+  auto j = post_for_json(bearer_json_post(base_ + "/v1/embed", options_.token, body, options_.connect_timeout_seconds,
+                                          options_.timeout_seconds, /*event_stream=*/false),
+                         name_, options_.token);
   if (j.is_discarded() || !j.contains("embeddings") || !j["embeddings"].is_array())
     throw Error("endpoint '" + name_ + "': the gateway's embed response has no embeddings array");
   try {

@@ -64,13 +64,9 @@ Run ProviderEndpoint::chat(const ChatRequest& request) {
 }
 
 Run ProviderEndpoint::stream(const std::string& route, nlohmann::json body, const RequestOptions& options, bool chat) {
-  auto post = std::make_shared<HttpPost>();
   std::string key = api_key();
-  post->url = base_ + route;
-  post->headers = {"Authorization: Bearer " + key, "Content-Type: application/json", "Accept: text/event-stream"};
-  post->body = body.dump();
-  post->connect_timeout_seconds = options_.connect_timeout_seconds;
-  post->timeout_seconds = options_.timeout_seconds;
+  auto post = std::make_shared<HttpPost>(bearer_json_post(base_ + route, key, body, options_.connect_timeout_seconds,
+                                                          options_.timeout_seconds, /*event_stream=*/true));
   return runs_.start(
       [this, post, key, chat](RunFeed& feed, const std::function<void()>& started) {
         post->cancel = &feed.cancel_flag();
@@ -116,17 +112,8 @@ Run ProviderEndpoint::stream(const std::string& route, nlohmann::json body, cons
           }
         });
         auto t0 = RuntimeClock::now();
-        HttpPostResult r = http_post(
-            *post, [&](long s) { if (s >= 200 && s < 300) started(); },
-            [&](std::string_view chunk) {
-              try {  // nothing may throw through libcurl
-                parser.feed(chunk);
-                return true;
-              } catch (const std::exception& e) {
-                failure = e.what();
-                return false;
-              }
-            });
+        HttpPostResult r =
+            post_event_stream(*post, [&](long s) { if (s >= 200 && s < 300) started(); }, parser, failure);
         if (r.cancelled && (r.status == 0 || (r.status >= 200 && r.status < 300))) {
           started();
           response.finish_reason = "cancelled";
@@ -146,19 +133,10 @@ Run ProviderEndpoint::stream(const std::string& route, nlohmann::json body, cons
 
 std::vector<std::vector<float>> ProviderEndpoint::embed(const EmbedRequest& request) {
   std::string key = api_key();
-  HttpPost post;
-  post.url = base_ + "/embeddings";
-  post.headers = {"Authorization: Bearer " + key, "Content-Type: application/json"};
-  post.body = nlohmann::json{{"model", options_.model}, {"input", request.inputs}, {"encoding_format", "float"}}.dump();
-  post.connect_timeout_seconds = options_.connect_timeout_seconds;
-  post.timeout_seconds = options_.timeout_seconds;
-  std::string body;
-  HttpPostResult r = http_post(post, nullptr, [&](std::string_view chunk) {
-    body.append(chunk);
-    return body.size() < (512u << 20);
-  });
-  if (r.status < 200 || r.status >= 300) throw Error(remote_error(name_, r.status, r.error_body, key));
-  auto j = nlohmann::json::parse(body, nullptr, false);
+  nlohmann::json body = {{"model", options_.model}, {"input", request.inputs}, {"encoding_format", "float"}};
+  auto j = post_for_json(bearer_json_post(base_ + "/embeddings", key, body, options_.connect_timeout_seconds,
+                                          options_.timeout_seconds, /*event_stream=*/false),
+                         name_, key);
   if (j.is_discarded() || !j.contains("data") || !j["data"].is_array())
     throw Error("endpoint '" + name_ + "': the provider's embeddings response has no data array");
   std::vector<std::vector<float>> out(request.inputs.size());

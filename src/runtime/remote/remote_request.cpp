@@ -62,4 +62,46 @@ std::string remote_error(const std::string& name, long status, const std::string
   return scrub("endpoint '" + name + "': HTTP " + std::to_string(status) + ": " + message, secret);
 }
 
+HttpPost bearer_json_post(std::string url, const std::string& token, const nlohmann::json& body,
+                          double connect_timeout_seconds, double timeout_seconds, bool event_stream) {
+  HttpPost post;
+  post.url = std::move(url);
+  post.headers = {"Authorization: Bearer " + token, "Content-Type: application/json"};
+  if (event_stream) post.headers.push_back("Accept: text/event-stream");
+  post.body = body.dump();
+  post.connect_timeout_seconds = connect_timeout_seconds;
+  post.timeout_seconds = timeout_seconds;
+  return post;
+}
+
+nlohmann::json post_for_json(const HttpPost& post, const std::string& name, const std::string& secret) {
+  constexpr size_t kMaxBody = 512u << 20;
+  std::string body;
+  bool too_large = false;
+  HttpPostResult r = http_post(post, nullptr, [&](std::string_view chunk) {
+    if (chunk.size() > kMaxBody - body.size()) {
+      too_large = true;
+      return false;
+    }
+    body.append(chunk);
+    return true;
+  });
+  if (too_large) throw Error("endpoint '" + name + "': the response is larger than 512 MiB");
+  if (r.status < 200 || r.status >= 300) throw Error(remote_error(name, r.status, r.error_body, secret));
+  return nlohmann::json::parse(body, nullptr, false);
+}
+
+HttpPostResult post_event_stream(const HttpPost& post, const std::function<void(long status)>& on_status,
+                                 SseParser& parser, std::string& failure) {
+  return http_post(post, on_status, [&](std::string_view chunk) {
+    try {
+      parser.feed(chunk);
+      return true;
+    } catch (const std::exception& e) {
+      failure = e.what();
+      return false;
+    }
+  });
+}
+
 }  // namespace hearth::remote
