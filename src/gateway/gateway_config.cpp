@@ -7,6 +7,7 @@
 
 #include <toml++/toml.h>
 
+#include "common/toml_file.h"
 #include "hearth/error.h"
 
 namespace hearth::gateway {
@@ -186,6 +187,11 @@ TargetConfig parse_target(const toml::table& t, const std::string& where, const 
     o.prefill_budget = r.positive("prefill_budget", o.prefill_budget, 1 << 20);
     o.max_queue = r.positive("max_queue", o.max_queue, 1 << 20);
     o.keep_resident = r.boolean("keep_resident").value_or(o.keep_resident);
+    try {
+      o.backend = parse_backend(r.string("backend").value_or("cpu"));
+    } catch (const Error& e) {
+      throw Error(at + ".backend: " + e.what());
+    }
     c.descriptor = EndpointDescriptor::local(c.name, model.string(), o);
   } else if (kind == "gateway") {
     GatewayEndpointOptions o;
@@ -246,13 +252,7 @@ std::string sha256_hex(std::string_view token) {
 
 GatewayConfig load_gateway_config(const std::filesystem::path& path) {
   const std::string file = path.string();
-  toml::table root;
-  try {
-    root = toml::parse_file(file);
-  } catch (const toml::parse_error& e) {
-    throw Error(file + ":" + std::to_string(e.source().begin.line) + ":" + std::to_string(e.source().begin.column) +
-                ": " + std::string(e.description()));
-  }
+  toml::table root = parse_toml_file(path);
   GatewayConfig c;
   c.path = path;
   std::filesystem::path base_dir = std::filesystem::absolute(path).parent_path();

@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include "common/toml_file.h"
 #include "hearth/error.h"
 
 namespace hearth::gateway {
@@ -77,13 +78,7 @@ std::optional<std::string_view> TokenAuth::bearer_token(std::string_view header)
 }
 
 TokenAuth TokenAuth::from_toml_file(const std::filesystem::path& path) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path.string());
-  } catch (const toml::parse_error& e) {
-    throw Error(path.string() + ":" + std::to_string(e.source().begin.line) + ":" +
-                std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
-  }
+  toml::table root = parse_toml_file(path);
   TokenAuth auth;
   const toml::array* tokens = root["tokens"].as_array();
   if (tokens == nullptr) throw Error(path.string() + ": expected [[tokens]] entries");

@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 
+#include "common/toml_file.h"
 #include "hearth/error.h"
 
 namespace hearth::prompts {
@@ -37,13 +38,7 @@ bool has_suffix(const std::string& s) {
 }  // namespace
 
 PromptFile load_prompt_file(const std::filesystem::path& path) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path.string());
-  } catch (const toml::parse_error& e) {
-    throw Error(path.string() + ":" + std::to_string(e.source().begin.line) + ":" +
-                std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
-  }
+  toml::table root = parse_toml_file(path);
   PromptFile f;
   f.path = path;
   std::string stem = path.filename().string();
