@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--max-body", max_body, "largest request body accepted, bytes");
   app.add_flag("--log-requests", log_requests, "log method, path and status of each request to stderr");
+  std::vector<std::string> cors_origins;
+  app.add_option("--cors-origin", cors_origins,
+                 "an origin whose pages may call the registry (the browser PromptResolver); repeat for more, * for any");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -39,7 +42,7 @@ int main(int argc, char** argv) {
 
     hearth::gateway::TokenAuth auth = hearth::gateway::TokenAuth::from_toml_file(tokens_path);
     hearth::prompts::PromptStore store(db_path);
-    hearth::prompts::RegistryServer server(store, std::move(auth), {max_body, log_requests});
+    hearth::prompts::RegistryServer server(store, std::move(auth), {max_body, log_requests, cors_origins});
     int bound = server.bind(host, port);
     g_server = &server;
     std::signal(SIGINT, on_signal);

@@ -24,6 +24,7 @@
 #include "gateway/admin_page.h"
 #include "gateway/admission.h"
 #include "gateway/api_error.h"
+#include "gateway/cors.h"
 #include "gateway/metrics.h"
 #include "gateway/model_exchange.h"
 #include "gateway/model_request.h"
@@ -235,7 +236,8 @@ struct Gateway::Impl {
   int worker_count = 0;
   std::mutex live_mu;
   std::map<uint64_t, std::weak_ptr<Exchange>> live_exchanges;
-  bool stopped = false;
+  bool stopped = false;             // guarded by live_mu
+  std::vector<uint16_t> bound_ports;  // kept: a closed acceptor no longer knows its port
 
   Impl(GatewayConfig config, std::ostream& log_stream)
       : log(log_stream), admission(config.max_concurrency, config.max_queue) {
@@ -534,6 +536,7 @@ struct Gateway::Impl {
     {
       std::lock_guard lk(live_mu);
       live_exchanges[id] = ex;
+      if (stopped) ex->cancel();  // stop() cancelled the others already
     }
     struct LiveGuard {
       Impl* self;
@@ -693,14 +696,7 @@ struct Gateway::Impl {
 
   template <class Body>
   void add_cors(http::response<Body>& res, const std::string& origin, const Policy& p) {
-    if (origin.empty()) return;
-    for (const std::string& allowed : p.config.cors_origins) {
-      if (allowed == "*" || allowed == origin) {
-        res.set(http::field::access_control_allow_origin, origin);
-        res.set(http::field::vary, "Origin");
-        return;
-      }
-    }
+    for (const auto& [name, value] : cors_headers(p.config.cors_origins, origin)) res.set(name, value);
   }
 
   // --- one request ----------------------------------------------------------------------------------
@@ -756,11 +752,8 @@ struct Gateway::Impl {
     if (reply.retry_after_seconds > 0)
       res.set(http::field::retry_after, std::to_string(int64_t(std::ceil(reply.retry_after_seconds))));
     for (const auto& [name, value] : reply.headers) res.set(name, value);
-    if (reply.status == 204) {
-      res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
-      res.set(http::field::access_control_allow_headers, "Authorization, Content-Type");
-      res.set(http::field::access_control_max_age, "600");
-    }
+    if (reply.status == 204)
+      for (const auto& [name, value] : cors_preflight_headers()) res.set(name, value);
     add_cors(res, origin, *pol);
     res.keep_alive(req.keep_alive());
     res.body() = std::move(reply.body);
@@ -927,6 +920,7 @@ struct Gateway::Impl {
       if (!ec) acceptor.bind(ep, ec);
       if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
       if (ec) throw Error("cannot listen on " + l.address + ":" + std::to_string(l.port) + ": " + ec.message());
+      bound_ports.push_back(acceptor.local_endpoint().port());
       acceptors.push_back(std::move(acceptor));
       tls.push_back(ctx);
     }
@@ -939,22 +933,24 @@ struct Gateway::Impl {
   }
 
   void stop() {
-    if (stopped) return;
-    stopped = true;
-    asio::post(ioc, [this] {
-      for (auto& a : acceptors) {
-        beast::error_code ec;
-        a.close(ec);
-      }
-    });
     {
+      // Under live_mu: a request that registers after this sees `stopped` and is cancelled there, so no
+      // worker starts a run that workers->join() below would then wait out.
       std::lock_guard lk(live_mu);
+      if (stopped) return;
+      stopped = true;
       for (auto& [id, weak] : live_exchanges)
         if (auto ex = weak.lock()) ex->cancel();
     }
     ioc.stop();
     for (auto& t : io_threads) t.join();
     io_threads.clear();
+    // No thread runs the io_context now, so the listeners can be closed from here. (A close posted to it just
+    // before ioc.stop() seldom ran: the ports kept accepting connections nobody served until destruction.)
+    for (auto& a : acceptors) {
+      beast::error_code ec;
+      a.close(ec);
+    }
     if (workers) workers->join();
     registry_pool.join();
   }
@@ -1022,11 +1018,7 @@ Gateway::~Gateway() { stop(); }
 
 void Gateway::start() { impl_->start(); }
 
-std::vector<uint16_t> Gateway::ports() const {
-  std::vector<uint16_t> out;
-  for (const auto& a : impl_->acceptors) out.push_back(a.local_endpoint().port());
-  return out;
-}
+std::vector<uint16_t> Gateway::ports() const { return impl_->bound_ports; }
 
 void Gateway::reload(GatewayConfig config) { impl_->reload(std::move(config)); }
 

@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include "gateway/cors.h"
 #include "hearth/error.h"
 
 namespace hearth::prompts {
@@ -82,8 +83,18 @@ void RegistryServer::add_routes() {
       std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
     });
 
+  // Every answer (errors included) carries the CORS headers for an allowed Origin; a preflight is answered
+  // here, before any token check (browsers send it without one).
+  s.set_post_routing_handler([this](const Request& req, Response& res) {
+    for (const auto& [name, value] : gateway::cors_headers(options_.cors_origins, req.get_header_value("Origin")))
+      res.set_header(name, value);
+  });
   auto handler = [this](const Request& req, Response& res) { send(res, api_.handle(to_api(req))); };
   const std::string pattern = "/v1/prompts(/.*)?";
+  s.Options(pattern, [](const Request&, Response& res) {
+    res.status = 204;
+    for (const auto& [name, value] : gateway::cors_preflight_headers()) res.set_header(name, value);
+  });
   s.Get(pattern, handler);
   s.Post(pattern, handler);
   s.Put(pattern, handler);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "prompts/registry_api.h"
 
@@ -17,6 +18,7 @@ namespace hearth::prompts {
 struct RegistryServerOptions {
   size_t max_body_bytes = size_t{1} << 20;
   bool log_requests = false;  // method, path, status, ms to stderr (never headers or bodies)
+  std::vector<std::string> cors_origins;  // pages allowed to call from other origins; "*": any
 };
 
 class RegistryServer {

@@ -2,6 +2,7 @@
 // field), strict JSON, admission and rate limits, redaction, and the SSE parser the remote endpoints use.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -190,6 +191,43 @@ TEST(GatewayConfig, PromptRegistryAndPromptRights) {
             std::string::npos);
   EXPECT_NE(config_error(std::string(kTarget) + "[[tokens]]\nname = \"t\"\ntoken = \"abcdefgh\"\n").find("targets must list"),
             std::string::npos);
+}
+
+// examples/gateway.toml loads as shipped, and again with its commented prompt-registry keys switched on.
+TEST(GatewayConfig, ExampleConfigLoadsWithItsPromptRegistryKeys) {
+  for (const char* var : {"HEARTH_ADMIN_TOKEN", "UPSTREAM_GATEWAY_TOKEN", "OPENAI_API_KEY", "BATCH_TOKEN", "PROMPT_CI_TOKEN"})
+    setenv(var, (std::string("planted-") + var).c_str(), 1);
+  std::ifstream in(std::filesystem::path(HEARTH_SOURCE_DIR) / "examples/gateway.toml");
+  ASSERT_TRUE(in) << "no examples/gateway.toml";
+  std::string shipped, switched_on, line;
+  const std::vector<std::string> registry_keys = {"prompt_registry =", "prompts =", "[[tokens]]", "name = \"prompt-ci\"",
+                                                  "token_env = \"PROMPT_CI_TOKEN\""};
+  int uncommented = 0;
+  while (std::getline(in, line)) {
+    shipped += line + "\n";
+    bool key = line.rfind("# ", 0) == 0 && std::any_of(registry_keys.begin(), registry_keys.end(), [&](const std::string& k) {
+                 return line.compare(2, k.size(), k) == 0;
+               });
+    uncommented += key;
+    switched_on += (key ? line.substr(2) : line) + "\n";
+  }
+  ASSERT_EQ(uncommented, 6) << "the example's commented prompt-registry keys changed; update this test";
+
+  auto plain = hg::load_gateway_config(write_config(shipped));
+  EXPECT_TRUE(plain.prompt_registry.empty());
+  EXPECT_EQ(plain.cors_origins, std::vector<std::string>{"http://localhost:3000"});
+  for (const auto& t : plain.tokens) EXPECT_EQ(t.prompts, hg::PromptAccess::None) << t.name;
+
+  auto path = write_config(switched_on);
+  auto c = hg::load_gateway_config(path);
+  EXPECT_EQ(c.prompt_registry, std::filesystem::absolute(path).parent_path() / "prompts.sqlite");
+  ASSERT_EQ(c.tokens.size(), 3u);
+  EXPECT_EQ(c.tokens[0].name, "web-app");
+  EXPECT_EQ(c.tokens[0].prompts, hg::PromptAccess::Read);
+  EXPECT_EQ(c.tokens[1].prompts, hg::PromptAccess::None);
+  EXPECT_EQ(c.tokens[2].name, "prompt-ci");
+  EXPECT_EQ(c.tokens[2].prompts, hg::PromptAccess::Write);
+  EXPECT_TRUE(c.tokens[2].targets.empty());
 }
 
 TEST(ModelRequest, PromptReferencesAndTheirVariables) {

@@ -36,7 +36,7 @@ class RegistryFixture : public ::testing::Test {
     gateway::TokenAuth auth;
     auth.add_plain("writer", kWriterToken, gateway::Rights::Write);
     auth.add_plain("reader", kReaderToken, gateway::Rights::Read);
-    server_ = std::make_unique<RegistryServer>(*store_, std::move(auth));
+    server_ = std::make_unique<RegistryServer>(*store_, std::move(auth), options_);
     port_ = server_->bind("127.0.0.1", 0);
     server_->start();
   }
@@ -77,6 +77,7 @@ class RegistryFixture : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<PromptStore> store_;
   std::unique_ptr<RegistryServer> server_;
+  RegistryServerOptions options_;  // set before SetUp() to serve with other options
   int port_ = 0;
 };
 

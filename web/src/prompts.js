@@ -10,8 +10,16 @@
 //   hearth.query({ prompt: text, promptSource: { usage } });    // the run's usage.prompt records the version
 //
 // The bearer token (a string or a function returning one, called per request) never appears in an error.
-// Rendering uses @huggingface/jinja (hearth's Jinja matches it byte for byte); it is imported on first use,
-// so pages that never render load nothing, and a page without a bundler can pass `jinja` in the options.
+// Rendering uses @huggingface/jinja; it is imported on first use, so pages that never render load nothing,
+// and a page without a bundler can pass `jinja` in the options. It renders what hearth's Jinja renders
+// (tests/prompts/render_vectors.json, checked by both sides) with three differences:
+// - no `round` filter (nor `format`): rendering fails with a PromptError;
+// - a number with no fraction prints as an integer: a JavaScript number cannot remember that it was written
+//   1.0, so `{{ x }}` with x = 1.0 gives "1" here and "1.0" in C++, where the value arrived as a JSON float
+//   (a float default in a prompt file, say). Arithmetic agrees: {{ x * 2 }} with x = 1.5 is "3.0" in both;
+// - an object variable keeps its keys in the order written here; hearth holds them sorted (tojson, loops).
+// To render the same in both, declare whole numbers `integer`, pass a number whose digits matter as a
+// string, and write object keys sorted.
 import { validateBaseUrl } from "./gateway.js";
 
 const PROMPT_SCHEME = "prompt://";

@@ -136,6 +136,31 @@ test("variables: types checked, undeclared and missing ones refused, defaults ap
   assert.throws(() => bindPromptVariables(declared, JSON.parse('{"__proto__": {"x": 1}}')), /"__proto__" is not declared/);
 });
 
+// The rendering vectors the C++ side checks too (tests/prompts/render_vectors_test.cpp): the browser renders
+// each `text`, except where the file records a known difference, which must still hold (so the note in
+// src/prompts.js is revisited when @huggingface/jinja changes).
+test("rendering vectors shared with hearth's Jinja: equal text, and exactly the documented differences", async () => {
+  const { readFileSync } = await import("node:fs");
+  const jinja = await import("@huggingface/jinja");
+  const { vectors } = JSON.parse(readFileSync(path.join(repoRoot, "tests/prompts/render_vectors.json"), "utf8"));
+  const resolver = new PromptResolver({ registryUrl: "http://127.0.0.1:9", jinja });
+  const kind = (v) => (Array.isArray(v) ? "array" : v === null ? "null" : typeof v === "object" ? "object" : typeof v);
+  let differences = 0;
+  for (const [i, v] of vectors.entries()) {
+    const declared = Object.fromEntries(Object.entries(v.variables).map(([name, value]) => [name, { type: kind(value) }]));
+    const prompt = { name: "vector", version: i + 1, hash: String(i).padStart(64, "0"), template: v.template, variables: declared };
+    const render = () => resolver.render(prompt, v.variables);
+    if (v.browser?.error) {
+      differences++;
+      await assert.rejects(render, (e) => e instanceof PromptError && /rendering failed/.test(e.message) && e.message.includes(v.browser.error), v.template);
+    } else {
+      if (v.browser) differences++;
+      assert.equal(await render(), v.browser?.text ?? v.text, v.template);
+    }
+  }
+  assert.equal(differences, 3, "the documented differences: no round filter, integral floats print as integers, object key order");
+});
+
 test("resolve by stage and by version; render with variables and defaults", { skip: missing }, async () => {
   const prompts = new PromptResolver({ registryUrl: registry.url, token: READER });
   const prod = await prompts.resolveAndRender("prompt://greet@prod", { name: "Ada" });
@@ -359,7 +384,7 @@ test("rendering equals hearth serve's own rendering of the same version", { skip
 // In headless Chromium with the real engine: the page resolves and renders (its own fetch, its own Jinja
 // module), revalidates by ETag, and a run with promptSource records the version in its usage. The registry
 // is mounted under the page's origin (/registry/, forwarded to hearth-registry) as a reverse proxy would
-// mount it: neither hearth-registry nor hearth serve sends CORS headers.
+// mount it; the test after it calls a registry on another origin directly, through CORS.
 const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
 const browserMissing = missing || (!existsSync(chromiumPath) && `no ${chromiumPath}`)
   || (!existsSync(path.join(repoRoot, "web/node_modules/playwright-core")) && "no playwright-core in web/node_modules")
@@ -408,4 +433,56 @@ test("in Chromium: resolve, render and ETag-revalidate in the page; the run's us
     await browser.close();
     await server.close();
   }
+});
+
+// A registry on another origin (another port), called from the page directly: allowed with --cors-origin
+// (the preflight lets the token and If-None-Match through; ETag and X-Prompt-Version are readable, so the
+// second resolve is a 304), refused by the browser without it.
+const corsMissing = missing || (!existsSync(chromiumPath) && `no ${chromiumPath}`)
+  || (!existsSync(path.join(repoRoot, "web/node_modules/playwright-core")) && "no playwright-core in web/node_modules");
+
+test("in Chromium: a registry on another origin, allowed by --cors-origin, revalidates by ETag; without it the browser refuses", { skip: corsMissing }, async () => {
+  const { chromium } = await import("playwright-core");
+  const { startServer } = await import("./static_server.mjs");
+  const server = await startServer();
+  const corsRegistry = await startProcess(REGISTRY,
+    ["--db", path.join(dir, "prompts.sqlite"), "--listen", "127.0.0.1:0", "--tokens", path.join(dir, "tokens.toml"),
+      "--log-requests", "--cors-origin", server.url],
+    /listening on 127\.0\.0\.1:(\d+)/);
+  const browser = await chromium.launch({ executablePath: chromiumPath });
+  try {
+    const page = await browser.newPage();
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.goto(`${server.url}/tests/blank.html`);
+    const mark = await logMark(corsRegistry);
+    const got = await page.evaluate(async ({ token, allowed, plain }) => {
+      const { PromptResolver } = await import("/src/prompts.js");
+      const jinja = await import("/node_modules/@huggingface/jinja/dist/index.js");
+      const prompts = new PromptResolver({ registryUrl: allowed, token, ttlMs: 0, jinja });
+      const rendered = await prompts.resolveAndRender("prompt://greet@2", { name: "Ada" });
+      const again = await prompts.resolve("prompt://greet@2");   // TTL 0: revalidated, by ETag
+      let refused = null;
+      try {
+        await new PromptResolver({ registryUrl: plain, token, ttlMs: 0, jinja }).resolve("prompt://greet@2");
+      } catch (e) {
+        refused = { status: e.status, message: e.message };
+      }
+      return { text: rendered.text, usage: rendered.usage, again: { version: again.version, stale: again.stale }, refused };
+    }, { token: READER, allowed: corsRegistry.url, plain: registry.url });
+    assert.deepEqual(problems, []);
+    assert.equal(got.text, "Dear Ada: a short note on lakes.");
+    assert.deepEqual(got.usage, { name: "greet", version: 2, hash: versions[2], stage: null, stale: false });
+    assert.deepEqual(got.again, { version: 2, stale: false });
+    assert.deepEqual(await requestsSince(corsRegistry, mark, "greet", 2), ["GET /v1/prompts/greet 200", "GET /v1/prompts/greet 304"]);
+    assert.ok(/^OPTIONS \/v1\/prompts\/greet 204$/m.test(corsRegistry.log().slice(mark)), "the preflight reached the registry");
+    // The registry without --cors-origin answered, but the browser kept the answer from the page.
+    assert.equal(got.refused?.status, 0, JSON.stringify(got.refused));
+    assert.match(got.refused.message, /registry unreachable/);
+  } finally {
+    await browser.close();
+    await server.close();
+    await corsRegistry.stop();
+  }
+  assert.ok(!corsRegistry.log().includes(READER), "the registry logged a token");
 });
