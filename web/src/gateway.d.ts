@@ -1,5 +1,5 @@
 // Types for the gateway client (src/gateway.js).
-import type { ChatMessage, Piece, Run } from "./index.js";
+import type { ChatMessage, Piece, RequestOptions, Run } from "./index.js";
 
 type ValueProvider = string | (() => string | Promise<string>);
 
@@ -13,23 +13,11 @@ export interface GatewayClientOptions {
   fetch?: typeof fetch;
 }
 
-export interface GatewayRequest {
+// The engine's request fields (sampling, stop, signal, onText) but promptSource: the gateway records the
+// prompt it rendered itself. Plus the gateway's own.
+export interface GatewayRequest extends Omit<RequestOptions, "promptSource"> {
   target?: string;
-  maxTokens?: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  minP?: number;
-  repeatPenalty?: number;
-  penaltyLastN?: number;
-  frequencyPenalty?: number;
-  presencePenalty?: number;
-  seed?: number;
-  stop?: string[];
-  ignoreEos?: boolean;
   contextKey?: string;
-  signal?: AbortSignal;
-  onText?: (text: string) => void;
 }
 
 export interface GatewayResponse {
