@@ -14,6 +14,7 @@ const READER = 'sk-prompts-reader-PLANTED-2222';
 const NO_PROMPTS = 'sk-prompts-none-PLANTED-3333';
 const ADMIN = 'sk-prompts-admin-PLANTED-4444';
 const SECRETS = [WRITER, READER, NO_PROMPTS, ADMIN];
+const APP_ORIGIN = 'http://app.example:3000';   // a page allowed by server.cors_origins
 
 let server;
 const seen = [];
@@ -22,7 +23,8 @@ before(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'hearth-gw-prompts-'));
   server = await startServe(
     {
-      server: { admin_token_env: 'PR_ADMIN', max_concurrency: 4, max_queue: 16, prompt_registry: path.join(dir, 'prompts.sqlite') },
+      server: { admin_token_env: 'PR_ADMIN', max_concurrency: 4, max_queue: 16, prompt_registry: path.join(dir, 'prompts.sqlite'),
+        cors_origins: [APP_ORIGIN] },
       targets: [
         { name: 'llama', kind: 'local', model: MODEL, threads: 1, n_seq: 2, ctx: 256 },
         { name: 'qwen', kind: 'local', model: CHAT_MODEL, threads: 1, n_seq: 2, ctx: 256 },
@@ -105,6 +107,41 @@ test('registry API through the gateway: write rights create and promote, read ri
   assert.deepEqual(audit.json.data.map((e) => e.actor), ['writer', 'writer', 'writer']);
   const list = await call('GET', '/v1/prompts', READER);
   assert.deepEqual(list.json.data.map((p) => p.name), ['greet']);
+});
+
+// The browser PromptResolver calls these routes from pages on other origins: the preflight lets its token and
+// If-None-Match through, and the answers (304s and errors too) let the page read ETag and X-Prompt-Version.
+test('registry routes answer CORS for the configured origins: preflight, ETag readable, errors too', async () => {
+  const preflight = await fetch(`${server.url}/v1/prompts/greet?stage=prod`, {
+    method: 'OPTIONS',
+    headers: { Origin: APP_ORIGIN, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization,if-none-match' },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get('access-control-allow-origin'), APP_ORIGIN);
+  assert.match(preflight.headers.get('access-control-allow-headers'), /Authorization/);
+  assert.match(preflight.headers.get('access-control-allow-headers'), /If-None-Match/);
+
+  const fromApp = (token, extra = {}) => fetch(`${server.url}/v1/prompts/greet?stage=prod`, {
+    headers: { Origin: APP_ORIGIN, Authorization: `Bearer ${token}`, ...extra },
+  });
+  const got = await fromApp(READER);
+  assert.equal(got.status, 200);
+  assert.equal(got.headers.get('access-control-allow-origin'), APP_ORIGIN);
+  assert.match(got.headers.get('access-control-expose-headers'), /ETag/);
+  assert.match(got.headers.get('access-control-expose-headers'), /X-Prompt-Version/);
+  const notModified = await fromApp(READER, { 'If-None-Match': got.headers.get('etag') });
+  assert.equal(notModified.status, 304);
+  assert.equal(notModified.headers.get('access-control-allow-origin'), APP_ORIGIN);
+  const refused = await fromApp(NO_PROMPTS);
+  assert.equal(refused.status, 403);
+  assert.equal(refused.headers.get('access-control-allow-origin'), APP_ORIGIN);
+
+  const elsewhere = await fetch(`${server.url}/v1/prompts/greet?stage=prod`, {
+    headers: { Origin: 'http://elsewhere.example', Authorization: `Bearer ${READER}` },
+  });
+  assert.equal(elsewhere.status, 200);
+  assert.equal(elsewhere.headers.get('access-control-allow-origin'), null);
+  assert.equal(elsewhere.headers.get('access-control-expose-headers'), null);
 });
 
 const query = (token, body) => call('POST', '/v1/query', token, { target: 'llama', max_tokens: 6, sampling: { temperature: 0 }, ...body });
