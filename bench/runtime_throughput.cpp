@@ -1,6 +1,7 @@
 // runtime-throughput-bench: aggregate decode throughput of N concurrent greedy streams through one local
 // endpoint (the tick scheduler batches them into one forward pass per tick) against the same N requests
 // run one after another through the same endpoint, printed as a ratio. Also the batch-1 figure.
+// --backend webgpu measures the same on the GPU.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -53,6 +54,7 @@ Figure concurrent(hearth::Client& client, const hearth::Endpoint& ep, int n, int
 
 int main(int argc, char** argv) {
   std::string model;
+  std::string backend = "cpu";
   int threads = 2, tokens = 64;
   std::vector<int> streams = {1, 4, 16};
   CLI::App app{"aggregate decode tok/s of concurrent streams vs the same requests one after another"};
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
   app.add_option("-t,--threads", threads);
   app.add_option("-n,--tokens", tokens, "tokens generated per stream");
   app.add_option("-s,--streams", streams, "stream counts to measure");
+  app.add_option("-b,--backend", backend, "cpu, webgpu or auto");
   CLI11_PARSE(app, argc, argv);
   try {
     int max_streams = 1;
@@ -69,12 +72,14 @@ int main(int argc, char** argv) {
     o.ctx = 256;
     o.n_seq = max_streams;
     o.keep_resident = false;
+    o.backend = hearth::parse_backend(backend);
     hearth::Client client;
     auto ep = client.add(hearth::EndpointDescriptor::local("bench", model, o));
     one_after_another(client, ep, 1, 8);   // warm-up: page in the weights
 
     const Figure base = one_after_another(client, ep, 1, tokens);
-    std::printf("model %s, %d threads, %d tokens per stream (prompt + decode, greedy)\n", model.c_str(), threads, tokens);
+    std::printf("model %s, backend %s, %d threads, %d tokens per stream (prompt + decode, greedy)\n", model.c_str(),
+                ep.backend().c_str(), threads, tokens);
     std::printf("batch-1: %.1f tok/s\n\n", base.tps());
     std::printf("| streams | one after another tok/s | concurrent tok/s | gain | vs batch-1 |\n");
     std::printf("|---:|---:|---:|---:|---:|\n");

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hearth/backend.h"
 #include "hearth/runtime_metrics.h"
 #include "hearth/sampling.h"
 #include "hearth/tokenizer.h"
@@ -31,6 +32,7 @@ struct LocalEndpointOptions {
   std::string model_path;
   int threads = 0;                  // 0: all hardware threads
   int64_t ctx = 0;                  // positions per sequence; 0: min(the model's trained context, 4096)
+  Backend backend = Backend::Cpu;   // auto: WebGPU when an adapter exists and the model fits, else the CPU
   int n_seq = 4;                    // physical KV sequences: concurrent requests plus resident contexts
   int64_t decode_budget = 0;        // decode rows per tick; 0: n_seq (every active stream, every tick)
   int64_t prefill_budget = 128;     // prompt tokens per tick, shared by the requests still prefilling
@@ -190,6 +192,8 @@ class Endpoint {
   // A local encoder model (BERT family): embed only, query and chat are refused.
   bool embed_only() const { return local_ == nullptr && embedder_ != nullptr; }
   bool is_remote() const { return remote_ != nullptr; }
+  // Where a local endpoint's forward pass runs ("cpu" or "webgpu"; auto resolved at add()), "remote" otherwise.
+  std::string backend() const;
   // The scheduler's aggregate counters and its most recent ticks (oldest first, at most `limit`).
   EndpointStats stats() const;
   std::vector<TickMetrics> recent_ticks(size_t limit = 4096) const;

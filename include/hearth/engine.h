@@ -10,16 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hearth/backend.h"
 #include "hearth/sampling.h"
 #include "hearth/tokenizer.h"
 
 namespace hearth {
-
-// Where the forward pass runs. Auto: WebGPU when an adapter exists and the model fits its limits, else
-// the CPU. WebGPU needs Dawn's library (scripts/setup.sh installs it; HEARTH_DAWN_LIB overrides the path).
-enum class Backend { Cpu, WebGpu, Auto };
-// "cpu", "webgpu", "auto"; throws hearth::Error on anything else.
-Backend parse_backend(const std::string& name);
 
 struct EngineOptions {
   Backend backend = Backend::Cpu;

@@ -95,7 +95,8 @@ bool same_descriptor(const EndpointDescriptor& a, const EndpointDescriptor& b) {
   if (auto* x = std::get_if<LocalEndpointOptions>(&a.options)) {
     auto* y = std::get_if<LocalEndpointOptions>(&b.options);
     return x->model_path == y->model_path && x->threads == y->threads && x->ctx == y->ctx && x->n_seq == y->n_seq &&
-           x->prefill_budget == y->prefill_budget && x->max_queue == y->max_queue && x->keep_resident == y->keep_resident;
+           x->prefill_budget == y->prefill_budget && x->max_queue == y->max_queue && x->keep_resident == y->keep_resident &&
+           x->backend == y->backend;
   }
   if (auto* x = std::get_if<GatewayEndpointOptions>(&a.options)) {
     auto* y = std::get_if<GatewayEndpointOptions>(&b.options);

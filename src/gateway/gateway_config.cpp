@@ -187,6 +187,11 @@ TargetConfig parse_target(const toml::table& t, const std::string& where, const 
     o.prefill_budget = r.positive("prefill_budget", o.prefill_budget, 1 << 20);
     o.max_queue = r.positive("max_queue", o.max_queue, 1 << 20);
     o.keep_resident = r.boolean("keep_resident").value_or(o.keep_resident);
+    try {
+      o.backend = parse_backend(r.string("backend").value_or("cpu"));
+    } catch (const Error& e) {
+      throw Error(at + ".backend: " + e.what());
+    }
     c.descriptor = EndpointDescriptor::local(c.name, model.string(), o);
   } else if (kind == "gateway") {
     GatewayEndpointOptions o;

@@ -4,19 +4,19 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/kv_store.h"
 #include "model/model_config.h"
 
 namespace hearth {
 
-enum class KvType { F16, F32 };
-
-class KvCache {
+// Final: the CPU forward pass calls it through KvCache&, so these calls stay direct.
+class KvCache final : public KvStore {
  public:
   KvCache(const ModelConfig& config, int64_t n_ctx, int n_seq, KvType type);
 
-  int64_t n_ctx() const { return n_ctx_; }
-  int n_seq() const { return n_seq_; }
-  KvType type() const { return type_; }
+  int64_t n_ctx() const override { return n_ctx_; }
+  int n_seq() const override { return n_seq_; }
+  KvType type() const override { return type_; }
   size_t bytes() const { return k_.size() + v_.size(); }
 
   // Row of keys/values for (layer, seq, pos): kv_dim elements of f16 (uint16_t) or f32.
@@ -25,16 +25,13 @@ class KvCache {
   const void* k_row(int64_t layer, int seq, int64_t pos) const { return k_.data() + k_offset(layer, seq, pos); }
   const void* v_row(int64_t layer, int seq, int64_t pos) const { return v_.data() + v_offset(layer, seq, pos); }
 
-  // Copies positions [0, n) of seq `from` into seq `to` in every layer (prefix sharing).
-  void copy_prefix(int from, int to, int64_t n);
-
-  // Prefix snapshots: positions [0, n) of `seq` as n_layer blocks of n key rows (k_out) and of n value
-  // rows (v_out), each buffer snapshot_bytes_k(n) / snapshot_bytes_v(n) long; write_prefix is the inverse.
+  // KvStore: prefix sharing and snapshots.
+  void copy_prefix(int from, int to, int64_t n) override;
   int64_t n_layer() const { return n_layer_; }
-  size_t snapshot_bytes_k(int64_t n) const { return size_t(n_layer_) * size_t(n) * kv_dim_k_ * elem(); }
-  size_t snapshot_bytes_v(int64_t n) const { return size_t(n_layer_) * size_t(n) * kv_dim_v_ * elem(); }
-  void read_prefix(int seq, int64_t n, uint8_t* k_out, uint8_t* v_out) const;
-  void write_prefix(int seq, int64_t n, const uint8_t* k, const uint8_t* v);
+  size_t snapshot_bytes_k(int64_t n) const override { return size_t(n_layer_) * size_t(n) * kv_dim_k_ * elem(); }
+  size_t snapshot_bytes_v(int64_t n) const override { return size_t(n_layer_) * size_t(n) * kv_dim_v_ * elem(); }
+  void read_prefix(int seq, int64_t n, uint8_t* k_out, uint8_t* v_out) const override;
+  void write_prefix(int seq, int64_t n, const uint8_t* k, const uint8_t* v) override;
 
  private:
   void check_prefix(int seq, int64_t n) const;

@@ -108,6 +108,11 @@ LocalEndpoint& local_of(const Endpoint& e, const std::shared_ptr<LocalEndpoint>&
 
 EndpointStats Endpoint::stats() const { return local_ ? local_->stats() : EndpointStats{}; }
 
+std::string Endpoint::backend() const {
+  if (local_) return local_->backend();
+  return embedder_ ? "cpu" : "remote";
+}
+
 std::vector<TickMetrics> Endpoint::recent_ticks(size_t limit) const {
   return local_ ? local_->recent_ticks(limit) : std::vector<TickMetrics>{};
 }

@@ -15,7 +15,7 @@ int64_t common_prefix(const std::vector<TokenId>& a, const std::vector<TokenId>&
 }
 }  // namespace
 
-KvCacheManager::KvCacheManager(KvCache& cache, bool keep_resident)
+KvCacheManager::KvCacheManager(KvStore& cache, bool keep_resident)
     : cache_(cache), seqs_(size_t(cache.n_seq())), keep_resident_(keep_resident) {
   for (auto& s : seqs_) s.tokens.reserve(size_t(cache.n_ctx()));
 }

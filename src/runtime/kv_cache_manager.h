@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "hearth/tokenizer.h"
-#include "model/kv_cache.h"
+#include "model/kv_store.h"
 
 namespace hearth {
 
@@ -19,7 +19,7 @@ class SnapshotStore;
 class KvCacheManager {
  public:
   // keep_resident off: an anonymous request's keys/values are forgotten when it ends (keyed ones stay).
-  KvCacheManager(KvCache& cache, bool keep_resident);
+  KvCacheManager(KvStore& cache, bool keep_resident);
 
   struct Lease {
     int seq = -1;
@@ -56,7 +56,7 @@ class KvCacheManager {
     bool busy = false;
     uint64_t last_used = 0;       // LRU clock value at acquire / release
   };
-  KvCache& cache_;
+  KvStore& cache_;
   std::vector<Sequence> seqs_;
   bool keep_resident_;
   uint64_t clock_ = 0;

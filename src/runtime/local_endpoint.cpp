@@ -35,6 +35,7 @@ std::unique_ptr<LocalModel> load_model(const LocalEndpointOptions& o) {
   m.n_seq = o.n_seq;
   m.max_batch = o.decode_budget + o.prefill_budget;
   m.kv_f32 = o.kv_f32;
+  m.backend = o.backend;
   return LocalModel::load(o.model_path, m);
 }
 
@@ -44,8 +45,8 @@ SnapshotLayout layout_of(const LocalModel& m, const std::string& fingerprint) {
   l.n_layer = m.config.n_layer;
   l.kv_dim_k = m.config.kv_dim_k();
   l.kv_dim_v = m.config.kv_dim_v();
-  l.type = m.cache->type();
-  l.n_ctx = m.cache->n_ctx();
+  l.type = m.kv().type();
+  l.n_ctx = m.kv().n_ctx();
   l.n_vocab = m.config.n_vocab;
   return l;
 }
@@ -57,7 +58,7 @@ LocalEndpoint::LocalEndpoint(std::string name, const LocalEndpointOptions& optio
       options_(normalized(options)),
       model_(load_model(options_)),
       fingerprint_(model_fingerprint(options_.model_path, model_->file)),
-      kv_(std::make_unique<KvCacheManager>(*model_->cache, options_.keep_resident)),
+      kv_(std::make_unique<KvCacheManager>(model_->kv(), options_.keep_resident)),
       planner_(options_.decode_budget, options_.prefill_budget, options_.n_seq),
       plan_(planner_.make_plan()),
       plan_state_(size_t(options_.n_seq)),
@@ -171,9 +172,20 @@ void LocalEndpoint::admit_queued() {
     }
     if (n_active_ == int(slots_.size())) break;
     std::optional<KvCacheManager::Lease> lease;
-    {
+    try {
       std::lock_guard sl(snap_mu_);
       lease = kv_->acquire(run->context_key, run->prompt, &snapshots_);
+    } catch (const std::exception& e) {  // a prefix copy or restore failed (a device error on WebGPU)
+      std::lock_guard lk(run->mu);
+      run->response.id = run->id;
+      run->response.finish_reason = "error";
+      run->response.error = fmt::format("could not place the request in the KV cache: {}", e.what());
+      run->response.usage.prompt_tokens = int64_t(run->prompt.size());
+      run->response.usage.queue_seconds = run->response.usage.total_seconds = seconds(run->submitted, now);
+      run->finished = true;
+      run->cv.notify_all();
+      it = queue_.erase(it);
+      continue;
     }
     if (!lease) {  // its context is busy with an earlier request: later requests may still go
       ++it;
@@ -244,7 +256,7 @@ void LocalEndpoint::tick() {
   if (plan_.n == 0) return;
 
   try {
-    model_->transformer->forward(plan_.batch.data(), plan_.n, *model_->cache, logits_.data());
+    model_->forward(plan_.batch.data(), plan_.n, logits_.data());
   } catch (const std::exception& e) {
     fail_all(fmt::format("forward pass failed: {}", e.what()));
     return;
@@ -291,7 +303,7 @@ void LocalEndpoint::sample(int seq, float* logits, uint64_t tick) {
   if (!run.snapshot_scope.empty()) {
     try {
       std::lock_guard lk(snap_mu_);
-      run.snapshot = snapshots_.capture(run.snapshot_scope, kv_->tokens(seq), *model_->cache, seq);
+      run.snapshot = snapshots_.capture(run.snapshot_scope, kv_->tokens(seq), model_->kv(), seq);
     } catch (const std::exception& e) {
       finish(seq, "error", e.what());
       return;

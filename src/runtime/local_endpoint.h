@@ -35,7 +35,8 @@ class LocalEndpoint {
 
   const std::string& name() const { return name_; }
   const LocalModel& model() const { return *model_; }
-  int64_t n_ctx() const { return model_->cache->n_ctx(); }
+  int64_t n_ctx() const { return model_->kv().n_ctx(); }
+  const std::string& backend() const { return model_->backend_name; }
 
   // Queues a run (prompt already tokenized); throws hearth::Error when it cannot be admitted.
   void submit(const std::shared_ptr<RunState>& run);

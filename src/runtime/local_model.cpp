@@ -30,8 +30,37 @@ std::unique_ptr<LocalModel> LocalModel::load(const std::string& path, const Loca
   if (o.max_batch < 1 || o.max_batch > 8192)
     throw Error(fmt::format("a tick's batch (decode + prefill budget) must be 1..8192 rows, not {}", o.max_batch));
   m->pool = std::make_unique<cpu::ThreadPool>(threads);
-  m->cache = std::make_unique<KvCache>(m->config, ctx, o.n_seq, o.kv_f32 ? KvType::F32 : KvType::F16);
-  m->transformer = std::make_unique<Transformer>(m->config, m->weights, *m->pool, o.max_batch);
+  if (o.backend != Backend::Cpu) {
+    if (o.kv_f32) {
+      if (o.backend == Backend::WebGpu) throw Error("kv_f32 is not available on the WebGPU backend (its KV cache is f16)");
+      m->backend_note = "WebGPU keeps an f16 KV cache; kv_f32 runs on the CPU";
+    } else if (o.backend == Backend::WebGpu) {
+      m->gpu = webgpu::Device::open();
+    } else {
+      try {
+        auto dev = webgpu::Device::open();
+        m->backend_note = webgpu::WebGpuTransformer::unsupported_reason(m->config, m->weights, dev->info(), ctx, o.n_seq);
+        if (m->backend_note.empty()) m->gpu = std::move(dev);
+      } catch (const Error& e) {
+        m->backend_note = e.what();
+      }
+    }
+  }
+  if (m->gpu) {
+    m->gpu_transformer =
+        std::make_unique<webgpu::WebGpuTransformer>(m->config, m->weights, *m->gpu, o.max_batch, ctx, o.n_seq);
+    // A tick asks for logits on every decode row plus one per prefilling request: at most n_seq rows.
+    if (m->gpu_transformer->max_logits_rows() < std::min<int64_t>(o.n_seq, o.max_batch))
+      throw Error(fmt::format("{}: WebGPU returns at most {} logits rows per pass, fewer than n_seq {}", path,
+                              m->gpu_transformer->max_logits_rows(), o.n_seq));
+    m->gpu_cache = std::make_unique<webgpu::GpuKvCache>(*m->gpu, m->gpu_transformer->k_cache(),
+                                                        m->gpu_transformer->v_cache(), m->config, ctx, o.n_seq);
+    m->backend_name = "webgpu";
+  } else {
+    m->cache = std::make_unique<KvCache>(m->config, ctx, o.n_seq, o.kv_f32 ? KvType::F32 : KvType::F16);
+    m->transformer = std::make_unique<Transformer>(m->config, m->weights, *m->pool, o.max_batch);
+    m->backend_name = "cpu";
+  }
   return m;
 }
 

@@ -1,12 +1,17 @@
 #pragma once
 // Everything a local endpoint runs on, loaded once: the mapped GGUF, weights, the model's tokenizer and chat
-// template, a thread pool, a KV cache of n_seq sequences and a transformer sized for one tick's batch.
+// template, and on the CPU (a thread pool, a KV cache, a transformer) or on WebGPU (a device and a transformer
+// holding its KV cache on the GPU): n_seq sequences, a forward pass sized for one tick's batch.
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "backend/cpu/thread_pool.h"
+#include "backend/webgpu/device.h"
+#include "backend/webgpu/gpu_kv_cache.h"
+#include "backend/webgpu/webgpu_transformer.h"
+#include "hearth/backend.h"
 #include "hearth/chat_template.h"
 #include "hearth/gguf.h"
 #include "hearth/tokenizer.h"
@@ -23,6 +28,7 @@ struct LocalModelOptions {
   int n_seq = 1;
   int64_t max_batch = 256;  // rows per forward pass
   bool kv_f32 = false;
+  Backend backend = Backend::Cpu;
 };
 
 struct LocalModel {
@@ -34,9 +40,24 @@ struct LocalModel {
   ModelWeights weights;
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<ChatTemplate> chat_template;   // null when the model has none
-  std::unique_ptr<cpu::ThreadPool> pool;
+  std::unique_ptr<cpu::ThreadPool> pool;   // also used on WebGPU: embeddings and sampling stay on the host
+  // The CPU backend.
   std::unique_ptr<KvCache> cache;
   std::unique_ptr<Transformer> transformer;
+  // The WebGPU backend (declared in destruction order: the device outlives what it made).
+  std::unique_ptr<webgpu::Device> gpu;
+  std::unique_ptr<webgpu::WebGpuTransformer> gpu_transformer;
+  std::unique_ptr<webgpu::GpuKvCache> gpu_cache;
+  std::string backend_name;   // "cpu" or "webgpu"
+  std::string backend_note;   // why auto chose the CPU, when it did
+
+  KvStore& kv() { return gpu_cache ? static_cast<KvStore&>(*gpu_cache) : *cache; }
+  const KvStore& kv() const { return gpu_cache ? static_cast<const KvStore&>(*gpu_cache) : *cache; }
+  // n_vocab logits for each batch row with logits set, in batch order.
+  void forward(const BatchToken* batch, int64_t n, float* logits) {
+    if (gpu_transformer) gpu_transformer->forward(batch, n, logits);
+    else transformer->forward(batch, n, *cache, logits);
+  }
 
   std::vector<TokenId> tokenize_prompt(const std::string& text) const;
   // Renders the chat template and tokenizes the result (the template writes BOS itself).

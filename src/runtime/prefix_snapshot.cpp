@@ -206,7 +206,7 @@ void SnapshotStore::load_directory() {
     if (snapshot_file_fingerprint(f) == layout_.fingerprint) keep(read_snapshot_file(f, layout_));
 }
 
-SnapshotInfo SnapshotStore::capture(const std::string& scope, const std::vector<TokenId>& tokens, const KvCache& cache,
+SnapshotInfo SnapshotStore::capture(const std::string& scope, const std::vector<TokenId>& tokens, const KvStore& cache,
                                     int seq) {
   if (scope.empty() || scope.size() > kMaxScope)
     throw Error(fmt::format("snapshot scope must be 1..{} bytes, not {}", kMaxScope, scope.size()));

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "hearth/client.h"
-#include "model/kv_cache.h"
+#include "model/kv_store.h"
 
 namespace hearth {
 
@@ -49,7 +49,7 @@ class SnapshotStore {
   void load_directory();
   // Copies positions [0, tokens.size()) of `seq` out of the cache as snapshot `scope`, writing its file
   // when a directory is set.
-  SnapshotInfo capture(const std::string& scope, const std::vector<TokenId>& tokens, const KvCache& cache, int seq);
+  SnapshotInfo capture(const std::string& scope, const std::vector<TokenId>& tokens, const KvStore& cache, int seq);
   SnapshotInfo load_file(const std::string& path);
   // The snapshot sharing the longest common prefix with `prompt` (at least one token), else nullptr.
   const PrefixSnapshot* best_match(const std::vector<TokenId>& prompt, int64_t* common) const;

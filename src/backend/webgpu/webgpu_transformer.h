@@ -38,6 +38,10 @@ class WebGpuTransformer {
   // Dispatches recorded by the last forward (for reports).
   int last_dispatch_count() const { return ops_.dispatches_last_submit(); }
 
+  // The KV cache buffers, in KvCache's layout with f16 rows (the runtime wraps them in a GpuKvCache).
+  const Buffer& k_cache() const { return k_cache_; }
+  const Buffer& v_cache() const { return v_cache_; }
+
   // Empty when the model can run on this adapter, else why not (unsupported weight type, a tensor or the
   // KV cache beyond the adapter's limits).
   static std::string unsupported_reason(const ModelConfig& config, const ModelWeights& weights,
