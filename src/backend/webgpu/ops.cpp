@@ -214,11 +214,12 @@ const Pipeline& Ops::matvec_pipeline(TensorType t, int tile, int lanes) {
                   {"WG", std::to_string(kMatvecThreads)},
                   {"TT", std::to_string(tile)},
                   {"LANES", std::to_string(lanes)}};
-  // Plain float rows take the coalesced word-per-lane kernel; Q8_0/Q4_0 the CPU-order kernel; the
-  // K-quants the block-per-lane one.
+  // Plain float rows take the coalesced word-per-lane kernel; Q8_0/Q4_0 and the K-quants the kernels
+  // that sum in the CPU's order.
   const bool plain = t == TensorType::F32 || t == TensorType::F16 || t == TensorType::BF16;
   const bool q0 = t == TensorType::Q8_0 || t == TensorType::Q4_0;
-  const char* file = plain ? "matvec_float.wgsl" : q0 ? "matvec_q0.wgsl" : "matvec.wgsl";
+  const bool kq = t == TensorType::Q4_K || t == TensorType::Q5_K || t == TensorType::Q6_K;
+  const char* file = plain ? "matvec_float.wgsl" : q0 ? "matvec_q0.wgsl" : kq ? "matvec_k.wgsl" : "matvec.wgsl";
   return cached_pipeline(name, [&] { return kernel_source(file, vars); });
 }
 
@@ -272,6 +273,7 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
     // Q4_0 as llama.cpp's repacked 8-row groups (rows a multiple of 8).
     lanes = (w.type == TensorType::Q4_0 && w.rows % 8 == 0) ? 1 : 8;
   }
+  if (w.type == TensorType::Q4_K || w.type == TensorType::Q5_K || w.type == TensorType::Q6_K) lanes = 8;
   const int64_t rows_per_wg = kMatvecThreads / lanes;
   const Pipeline& pl = matvec_pipeline(w.type, tile, lanes);
   const ActFormat af = act_format(w.type);

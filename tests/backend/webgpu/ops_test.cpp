@@ -105,15 +105,16 @@ INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatvecTest,
                                            TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K),
                          [](const auto& info) { return std::string(tensor_type_name(info.param)); });
 
-// Q8_0 and Q4_0 sum in the x86 CPU kernels' float order (matvec_q0.wgsl), so the outputs are bit-equal,
-// not merely close: 67 rows take the 8-lane order, 64 rows Q4_0's repacked-group chain.
-TEST(WebGpuOps, Q0MatvecBitEqualsCpu) {
+// Q8_0/Q4_0 and the K-quants sum in the x86 CPU kernels' float order (matvec_q0.wgsl, matvec_k.wgsl), so
+// the outputs are bit-equal, not merely close: 67 rows take the 8-lane order, 64 rows Q4_0's repacked-group
+// chain; 512 and 1024 columns are 2 and 4 K super-blocks.
+TEST(WebGpuOps, QuantizedMatvecBitEqualsCpu) {
   HEARTH_REQUIRE_GPU(dev);
   const std::string simd = cpu::simd_name();
   if (simd != "avx2" && simd != "avx512vnni") GTEST_SKIP() << "the CPU kernels here are " << simd << ", not x86";
   HEARTH_SEEDED_RNG(rng);
   Ops ops(*dev);
-  for (TensorType type : {TensorType::Q8_0, TensorType::Q4_0})
+  for (TensorType type : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K})
     for (auto [rows, cols] : {std::pair<int64_t, int64_t>{67, 512}, {64, 1024}}) {
       HostWeight w = make_weight(rng, type, rows, cols);
       GpuWeight gw = GpuWeight::upload(*dev, w.m);
@@ -233,18 +234,17 @@ TEST(WebGpuOps, ActivationQuantizationMatchesCpuBlocks) {
           rd = blk->d;
           rq = blk->qs;
         }
-        // WGSL division may be off by an ulp or two, so the scale is compared to 2 ulp ...
-        EXPECT_NEAR(gd, rd, std::fabs(rd) * 2.5e-7f) << "block " << b;
+        // The kernels divide with a correction step (WGSL's "/" alone may be an ulp or two off), so the
+        // scales and quants equal the CPU's exactly: the quantized matvecs are bit-equal only then.
+        EXPECT_EQ(gd, rd) << "block " << b;
         for (int64_t j = 0; j < per; j++) {
           const int8_t gq = int8_t((gb[1 + j / 4] >> (8 * (j % 4))) & 0xff);
-          EXPECT_LE(std::abs(int(gq) - int(rq[j])), 1);
           mismatched += gq != rq[j];
           total++;
         }
       }
     }
-    // ... and the quants may differ by one only where x * scale lands within that error of a .5 boundary.
-    EXPECT_LE(mismatched, total / 1000) << tensor_type_name(tt);
+    EXPECT_EQ(mismatched, 0) << tensor_type_name(tt) << " quants of " << total;
   }
 }
 

@@ -3,6 +3,7 @@
 // output word of 4 values each), eight blocks per workgroup, workgroups.y = tokens: a 2048-wide row is
 // 8 workgroups of short work instead of 64 threads each walking a whole block.
 #include "float_formats.wgsl"
+#include "exact_float.wgsl"
 
 struct Params {
   cols: u32,
@@ -42,8 +43,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     return;
   }
   let amax = amax_buf[lid - lane];
-  let d = amax / 127.0;
-  let id = select(0.0, 127.0 / amax, amax != 0.0);
+  // Correctly rounded divisions, as the CPU's (WGSL's "/" may be off by an ulp or two).
+  let d = dd_div_to_f32(vec2<f32>(amax, 0.0), 127.0);
+  let id = select(0.0, dd_div_to_f32(vec2<f32>(127.0, 0.0), amax), amax != 0.0);
   let ob = t * P.out_stride + blk * 9u;
   if (lane == 0u) {
     XQ[ob] = bitcast<u32>(f16_round(d));

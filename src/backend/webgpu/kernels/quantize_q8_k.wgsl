@@ -2,6 +2,8 @@
 // q = min(127, round-half-even(iscale * x)), d = 1 / iscale as f32), as the CPU backend does.
 // One workgroup per super-block (workgroups.y = tokens), one thread per output word of 4 values; the
 // value of largest magnitude is found by a tree that keeps the lower index on equal magnitudes.
+#include "exact_float.wgsl"
+
 struct Params {
   cols: u32,
   n_tok: u32,
@@ -50,9 +52,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     return;
   }
-  let iscale = -127.0 / best_val[0];
+  // Correctly rounded divisions, as the CPU's (WGSL's "/" may be off by an ulp or two, and the scale
+  // scales every product of the matvec).
+  let iscale = dd_div_to_f32(vec2<f32>(-127.0, 0.0), best_val[0]);
   if (lid == 0u) {
-    XQ[ob] = bitcast<u32>(1.0 / iscale);
+    XQ[ob] = bitcast<u32>(dd_recip_to_f32(vec2<f32>(iscale, 0.0)));
   }
   var word = 0u;
   for (var b = 0u; b < 4u; b++) {

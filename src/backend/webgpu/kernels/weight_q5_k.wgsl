@@ -31,3 +31,31 @@ fn weight_value(rbase: u32, j: u32) -> f32 {
   let m1 = half_to_f32(w_u16(b + 2u)) * f32(sm.y);
   return d1 * f32(q) - m1;
 }
+
+// For matvec_k.wgsl: the CPU's int32 lane l of one super-block, as weight_q4_k.wgsl's, with fifth bits.
+const KQ_MINS: bool = true;
+fn kq_d(b: u32) -> f32 {
+  return half_to_f32(w_u16(b));
+}
+fn kq_dmin(b: u32) -> f32 {
+  return half_to_f32(w_u16(b + 2u));
+}
+fn kq_lane(b: u32, l: u32, xbase: u32, c0: u32) -> vec2<i32> {
+  var isum = 0i;
+  for (var s = 0u; s < 8u; s++) {
+    let q = ((w_u32(b + 48u + (s >> 1u) * 32u + 4u * l) >> ((s & 1u) * 4u)) & 0x0f0f0f0fu) |
+            (((w_u32(b + 16u + 4u * l) >> s) & 0x01010101u) << 4u);
+    isum += i32(scale_min_k4(b + 4u, s).x) * dot4I8Packed(q, x_word(xbase, c0 + s, l));
+  }
+  var msum = 0i;
+  if (l < 4u) {
+    for (var s = 2u * l; s < 2u * l + 2u; s++) {
+      var xs = 0i;
+      for (var k = 0u; k < 8u; k++) {
+        xs += byte_sum(x_word(xbase, c0 + s, k));
+      }
+      msum += i32(scale_min_k4(b + 4u, s).y) * xs;
+    }
+  }
+  return vec2<i32>(isum, msum);
+}

@@ -38,3 +38,32 @@ fn weight_value(rbase: u32, j: u32) -> f32 {
   let q = i32(lo | (hi << 4u)) - 32;
   return half_to_f32(w_u16(b + 208u)) * f32(w_i8(b + 192u + 8u * h + 2u * r + l / 16u)) * f32(q);
 }
+
+// For matvec_k.wgsl, the CPU's int32 lane l of one super-block (at byte b; activation chunks c0..c0+7):
+// -32 * (scale_2l * bsum_2l + scale_2l+1 * bsum_2l+1) over 16-value groups (its madd lane), plus
+// Σ over h < 2, k < 4 of scale_g * (values 128h + 32k + 4l..+3) . x with g = 8h + 2k (+1 for l >= 4).
+const KQ_MINS: bool = false;
+fn kq_d(b: u32) -> f32 {
+  return half_to_f32(w_u16(b + 208u));
+}
+fn kq_dmin(b: u32) -> f32 {
+  return 0.0;
+}
+fn kq_lane(b: u32, l: u32, xbase: u32, c0: u32) -> vec2<i32> {
+  var bs0 = 0i;
+  var bs1 = 0i;
+  for (var k = 0u; k < 4u; k++) {
+    bs0 += byte_sum(x_word(xbase, c0 + l, k));
+    bs1 += byte_sum(x_word(xbase, c0 + l, 4u + k));
+  }
+  var isum = -32 * (w_i8(b + 192u + 2u * l) * bs0 + w_i8(b + 193u + 2u * l) * bs1);
+  let hi_half = select(0u, 1u, l >= 4u);
+  for (var h = 0u; h < 2u; h++) {
+    for (var k = 0u; k < 4u; k++) {
+      let q = ((w_u32(b + 64u * h + (k & 1u) * 32u + 4u * l) >> ((k >> 1u) * 4u)) & 0x0f0f0f0fu) |
+              (((w_u32(b + 128u + 32u * h + 4u * l) >> (2u * k)) & 0x03030303u) << 4u);
+      isum += w_i8(b + 192u + 8u * h + 2u * k + hi_half) * dot4I8Packed(q, x_word(xbase, c0 + 4u * h + k, l));
+    }
+  }
+  return vec2<i32>(isum, 0);
+}

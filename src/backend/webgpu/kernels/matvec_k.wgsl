@@ -1,0 +1,126 @@
+// y[t][row] = dot(W row, x[t]) for Q4_K / Q5_K / Q6_K weights and Q8_K activations, summed in the CPU
+// backend's (llama.cpp's AVX2) float order, so the results are bit-equal to it: per 256-value super-block,
+// eight exact int32 lanes (kq_lane, as the CPU's maddubs/madd lanes hold them) are accumulated as
+// fma(float(lane), d_x * d, acc) in eight float lanes; Q4_K/Q5_K also accumulate their mins in four lanes
+// as fma(float(Σ min * bsum pair), -d_x * dmin, acc_m). The lanes then sum as hsum256 (+ the 4-lane hsum).
+// Specialized by {{WEIGHT}} (weight_q4_k / q5_k / q6_k: kq_lane, kq_d, kq_dmin, KQ_MINS) and TT.
+#include "float_formats.wgsl"
+#include "exact_float.wgsl"
+
+struct Params {
+  rows: u32,       // rows in this binding of W
+  cols: u32,
+  n_tok: u32,
+  row_bytes: u32,
+  x_stride: u32,   // words per token in X
+  y_stride: u32,   // floats per token in Y
+  y_offset: u32,   // first output column of row 0 of the whole matrix
+  row_base: u32,   // index of this binding's first row within the whole matrix
+  grid_x: u32,     // workgroups along x (more continue in y)
+  has_bias: u32,
+  softcap: f32,    // > 0: y = tanh(y / softcap) * softcap
+  accumulate: u32, // 1: y += result (residual add)
+}
+
+@group(0) @binding(0) var<storage, read> W: array<u32>;
+@group(0) @binding(1) var<storage, read> X: array<u32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(3) var<storage, read> BIAS: array<f32>;
+@group(0) @binding(4) var<uniform> P: Params;
+
+#include "weight_bytes.wgsl"
+#include "act_q8_k.wgsl"
+#include "{{WEIGHT}}.wgsl"
+
+const WG: u32 = 64u;
+const TT: u32 = {{TT}}u;
+const LANES: u32 = 8u;
+const ROWS_PER_WG: u32 = WG / LANES;
+var<workgroup> partial: array<f32, WG * TT>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let first_row = (wid.x + wid.y * P.grid_x) * ROWS_PER_WG;
+  if (first_row >= P.rows) {
+    return;
+  }
+  let lane = lid % LANES;
+  let row = first_row + lid / LANES;
+  let valid = row < P.rows;
+  let t0 = wid.z * TT;
+  let nt = min(TT, P.n_tok - t0);
+  let rbase = row * P.row_bytes;
+  let n_blocks = P.cols / 256u;
+  var acc: array<f32, TT>;
+  var acc_m: array<f32, TT>;
+  if (valid) {
+    for (var c = 0u; c < n_blocks; c++) {
+      let b = rbase + c * BLOCK_BYTES;
+      let d = kq_d(b);
+      let dmin = kq_dmin(b);
+      for (var t = 0u; t < nt; t++) {
+        let xbase = (t0 + t) * P.x_stride;
+        let xd = x_scale(xbase, 8u * c);
+        let v = kq_lane(b, lane, xbase, 8u * c);
+        // WGSL's fma() may round twice (SwiftShader's does); the CPU's FMA rounds once.
+        acc[t] = fma_exact(f32(v.x), xd * d, acc[t]);
+        if (KQ_MINS && lane < 4u) {
+          acc_m[t] = fma_exact(f32(v.y), -xd * dmin, acc_m[t]);
+        }
+      }
+    }
+  }
+  // hsum256 of the 8 lanes: (a0+a4 + a2+a6) + (a1+a5 + a3+a7); the mins' 4 lanes: (m0+m2) + (m1+m3).
+  for (var t = 0u; t < nt; t++) {
+    partial[t * WG + lid] = acc[t];
+  }
+  workgroupBarrier();
+  for (var s = 4u; s > 1u; s >>= 1u) {
+    if (lane < s) {
+      for (var t = 0u; t < nt; t++) {
+        partial[t * WG + lid] = partial[t * WG + lid] + partial[t * WG + lid + s];
+      }
+    }
+    workgroupBarrier();
+  }
+  if (lane == 0u) {
+    for (var t = 0u; t < nt; t++) {
+      acc[t] = partial[t * WG + lid] + partial[t * WG + lid + 1u];
+    }
+  }
+  if (KQ_MINS) {
+    workgroupBarrier();
+    for (var t = 0u; t < nt; t++) {
+      partial[t * WG + lid] = acc_m[t];
+    }
+    workgroupBarrier();
+    if (lane < 2u) {
+      for (var t = 0u; t < nt; t++) {
+        partial[t * WG + lid] = partial[t * WG + lid] + partial[t * WG + lid + 2u];
+      }
+    }
+    workgroupBarrier();
+    if (lane == 0u) {
+      for (var t = 0u; t < nt; t++) {
+        acc[t] = acc[t] + (partial[t * WG + lid] + partial[t * WG + lid + 1u]);
+      }
+    }
+  }
+  if (lane == 0u && valid) {
+    let out_row = P.row_base + row;
+    for (var t = 0u; t < nt; t++) {
+      var y = acc[t];
+      if (P.has_bias != 0u) {
+        y += BIAS[out_row];
+      }
+      if (P.softcap > 0.0) {
+        y = tanh_accurate(y / P.softcap) * P.softcap;
+      }
+      let i = (t0 + t) * P.y_stride + P.y_offset + out_row;
+      if (P.accumulate != 0u) {
+        y += Y[i];
+      }
+      Y[i] = y;
+    }
+  }
+}
