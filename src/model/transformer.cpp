@@ -42,15 +42,8 @@ void Transformer::add_bias(float* y, const std::vector<float>& b, int64_t n, int
 void Transformer::forward(const BatchToken* batch, int64_t n, KvCache& cache, float* logits_out) {
   if (n <= 0) return;
   run_layers(batch, n, cache);
-  const int64_t E = c_.n_embd;
-
-  // Final norm and logits, only for the rows that want them.
-  int64_t n_out = 0;
-  for (int64_t t = 0; t < n; t++) {
-    if (!batch[t].logits) continue;
-    cpu::rms_norm(&x_[size_t(t * E)], w_.output_norm.data(), &xn_[size_t(n_out * E)], E, c_.norm_eps);
-    n_out++;
-  }
+  // Logits only for the rows that want them.
+  const int64_t n_out = output_norm_rows(batch, n, xn_.data());
   if (n_out == 0) return;
   matmul(w_.output, xn_.data(), n_out, logits_out, c_.n_vocab);
   if (c_.final_logit_softcap > 0) {
@@ -62,13 +55,18 @@ void Transformer::forward(const BatchToken* batch, int64_t n, KvCache& cache, fl
 void Transformer::forward_hidden(const BatchToken* batch, int64_t n, KvCache& cache, float* hidden_out) {
   if (n <= 0) return;
   run_layers(batch, n, cache);
+  output_norm_rows(batch, n, hidden_out);
+}
+
+int64_t Transformer::output_norm_rows(const BatchToken* batch, int64_t n, float* out) {
   const int64_t E = c_.n_embd;
   int64_t n_out = 0;
   for (int64_t t = 0; t < n; t++) {
     if (!batch[t].logits) continue;
-    cpu::rms_norm(&x_[size_t(t * E)], w_.output_norm.data(), hidden_out + n_out * E, E, c_.norm_eps);
+    cpu::rms_norm(&x_[size_t(t * E)], w_.output_norm.data(), out + n_out * E, E, c_.norm_eps);
     n_out++;
   }
+  return n_out;
 }
 
 void Transformer::run_layers(const BatchToken* batch, int64_t n, KvCache& cache) {

@@ -39,6 +39,8 @@ class Transformer {
  private:
   // Everything up to the final norm: leaves the residual stream of every batch row in x_.
   void run_layers(const BatchToken* batch, int64_t n, KvCache& cache);
+  // The final norm of the rows with logits=true, packed in batch order into `out`; returns how many.
+  int64_t output_norm_rows(const BatchToken* batch, int64_t n, float* out);
   void attention(int64_t il, const BatchToken* batch, int64_t n, KvCache& cache);
   void matmul(const cpu::WeightMatrix& w, const float* x, int64_t n, float* y, int64_t y_stride);
   void add_bias(float* y, const std::vector<float>& b, int64_t n, int64_t rows, int64_t stride);

@@ -1,8 +1,6 @@
 // Every embedding fixture against llama.cpp's recorded embeddings (tools/reference/record_embeddings.mjs):
 // the same tokens for each text, and the pooled vector within cosine 0.999 (the bar) and a relative
 // L2 tolerance, raw and L2-normalized.
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -13,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "reference_files.h"
 #include "hearth/tokenizer.h"
 #include "model/embedding_model.h"
 
@@ -21,30 +20,10 @@ using nlohmann::json;
 
 namespace {
 
-std::string sha256_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), std::streamsize(buf.size()));
-    EVP_DigestUpdate(ctx, buf.data(), size_t(in.gcount()));
-  }
-  unsigned char md[32];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  std::ostringstream s;
-  for (unsigned i = 0; i < len; i++) s << std::hex << std::setw(2) << std::setfill('0') << int(md[i]);
-  return s.str();
-}
+using hearth::test::sha256_file;
 
 std::vector<std::string> reference_names() {
-  std::vector<std::string> names;
-  for (auto& e : fs::directory_iterator(fs::path(HEARTH_SOURCE_DIR) / "tests/data/embedding"))
-    if (e.path().extension() == ".json") names.push_back(e.path().stem().string());
-  std::sort(names.begin(), names.end());
-  return names;
+  return hearth::test::reference_names(fs::path(HEARTH_SOURCE_DIR) / "tests/data/embedding");
 }
 
 double dot(const std::vector<float>& a, const std::vector<float>& b) {

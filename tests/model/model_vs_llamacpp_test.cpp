@@ -1,7 +1,5 @@
 // Every fixture model against llama.cpp's recorded behaviour (tools/reference/record_generation.mjs):
 // the same prompt tokens, the same 32 greedy tokens, and next-token logits within tolerance.
-#include <openssl/evp.h>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "reference_files.h"
 #include "backend/cpu/kernels.h"
 #include "hearth/engine.h"
 
@@ -18,30 +17,10 @@ using nlohmann::json;
 
 namespace {
 
-std::string sha256_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), std::streamsize(buf.size()));
-    EVP_DigestUpdate(ctx, buf.data(), size_t(in.gcount()));
-  }
-  unsigned char md[32];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  std::ostringstream s;
-  for (unsigned i = 0; i < len; i++) s << std::hex << std::setw(2) << std::setfill('0') << int(md[i]);
-  return s.str();
-}
+using hearth::test::sha256_file;
 
 std::vector<std::string> reference_names() {
-  std::vector<std::string> names;
-  for (auto& e : fs::directory_iterator(fs::path(HEARTH_SOURCE_DIR) / "tests/data/model"))
-    if (e.path().extension() == ".json") names.push_back(e.path().stem().string());
-  std::sort(names.begin(), names.end());
-  return names;
+  return hearth::test::reference_names(fs::path(HEARTH_SOURCE_DIR) / "tests/data/model");
 }
 
 // The CPU the reference was recorded with runs llama.cpp's AVX-512 build with AVX512-BF16 (zen4), and
