@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "backend/cpu/expf_avx512.h"
+#include "backend/cpu/kernel_table.h"
 #include "backend/cpu/kernels.h"
 #include "backend/cpu/quant_blocks.h"
 #include "backend/cpu/thread_pool.h"
@@ -215,7 +216,9 @@ TEST(WebGpuOps, ActivationQuantizationMatchesCpuBlocks) {
     std::vector<uint8_t> ref(rb);
     int64_t mismatched = 0, total = 0;
     for (int64_t t = 0; t < n; t++) {
-      cpu::quantize_row(tt, &x[size_t(t * cols)], ref.data(), cols);
+      // The quantizer the CPU's matmul uses (the active kernel table's), which the GPU must equal.
+      const cpu::KernelTable& table = cpu::active_kernels();
+      (tt == TensorType::Q8_0 ? table.quantize_q8_0 : table.quantize_q8_k)(&x[size_t(t * cols)], ref.data(), cols);
       const uint32_t* g = &words[size_t(t) * act_words(f, cols)];
       const int64_t blocks = f == ActFormat::Q8_0 ? cols / 32 : cols / 256;
       const int64_t per = f == ActFormat::Q8_0 ? 32 : 256;
