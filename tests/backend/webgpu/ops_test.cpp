@@ -111,8 +111,11 @@ INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatvecTest,
 // chain; 512 and 1024 columns are 2 and 4 K super-blocks.
 TEST(WebGpuOps, QuantizedMatvecBitEqualsCpu) {
   HEARTH_REQUIRE_GPU(dev);
+  // The GPU follows the x86 kernels' order; other CPU kernels (the browser build's wasm ones) sum in
+  // theirs, so there the outputs are only compared as closely as every other matvec (no skip: the
+  // Chromium run counts skips as failures).
   const std::string simd = cpu::simd_name();
-  if (simd != "avx2" && simd != "avx512vnni") GTEST_SKIP() << "the CPU kernels here are " << simd << ", not x86";
+  const bool x86 = simd == "avx2" || simd == "avx512vnni";
   HEARTH_SEEDED_RNG(rng);
   Ops ops(*dev);
   for (TensorType type : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K})
@@ -127,7 +130,8 @@ TEST(WebGpuOps, QuantizedMatvecBitEqualsCpu) {
         std::vector<float> got = gpu_matmul(*dev, ops, gw, x, n);
         size_t differ = 0;
         for (size_t i = 0; i < want.size(); i++) differ += got[i] != want[i];
-        EXPECT_EQ(differ, 0u) << "outputs not bit-equal to the CPU's";
+        if (x86) EXPECT_EQ(differ, 0u) << "outputs not bit-equal to the CPU's";
+        else EXPECT_LE(rel_l2(got, want), kTol);
       }
     }
 }
