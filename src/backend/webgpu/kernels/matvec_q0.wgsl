@@ -9,26 +9,12 @@
 #include "float_formats.wgsl"
 #include "exact_float.wgsl"
 
-struct Params {
-  rows: u32,       // rows in this binding of W
-  cols: u32,
-  n_tok: u32,
-  row_bytes: u32,
-  x_stride: u32,   // words per token in X
-  y_stride: u32,   // floats per token in Y
-  y_offset: u32,   // first output column of row 0 of the whole matrix
-  row_base: u32,   // index of this binding's first row within the whole matrix
-  grid_x: u32,     // workgroups along x (more continue in y)
-  has_bias: u32,
-  softcap: f32,    // > 0: y = tanh(y / softcap) * softcap
-  accumulate: u32, // 1: y += result (residual add)
-}
+#include "matvec_bindings.wgsl"
 
-@group(0) @binding(0) var<storage, read> W: array<u32>;
-@group(0) @binding(1) var<storage, read> X: array<u32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(3) var<storage, read> BIAS: array<f32>;
-@group(0) @binding(4) var<uniform> P: Params;
+// > 0 soft-cap (gemma 2 logits)
+fn capped(y: f32) -> f32 {
+  return tanh_accurate(y / P.softcap) * P.softcap;
+}
 
 #include "weight_bytes.wgsl"
 #include "act_q8_0.wgsl"
@@ -95,18 +81,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (lane == 0u && valid) {
     let out_row = P.row_base + row;
     for (var t = 0u; t < nt; t++) {
-      var y = acc[t];
-      if (P.has_bias != 0u) {
-        y += BIAS[out_row];
-      }
-      if (P.softcap > 0.0) {
-        y = tanh_accurate(y / P.softcap) * P.softcap;
-      }
-      let i = (t0 + t) * P.y_stride + P.y_offset + out_row;
-      if (P.accumulate != 0u) {
-        y += Y[i];
-      }
-      Y[i] = y;
+      store_output(t0 + t, out_row, acc[t]);
     }
   }
 }
