@@ -8,6 +8,7 @@
 
 #include "backend/cpu/kernels.h"
 #include "backend/cpu/thread_pool.h"
+#include "backend/webgpu/backend_choice.h"
 #include "backend/webgpu/device.h"
 #include "backend/webgpu/webgpu_transformer.h"
 #include "engine/sampler.h"
@@ -145,22 +146,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
   m.pool = std::make_unique<cpu::ThreadPool>(threads);
   m.n_ctx = ctx;
   std::string backend_note;
-  if (options.backend != Backend::Cpu) {
-    if (options.kv_f32) {
-      if (options.backend == Backend::WebGpu) throw Error("--kv-f32 is not available on the WebGPU backend");
-      backend_note = "WebGPU keeps an f16 KV cache; --kv-f32 runs on the CPU";
-    } else if (options.backend == Backend::WebGpu) {
-      m.gpu = webgpu::Device::open();
-    } else {
-      try {
-        auto dev = webgpu::Device::open();
-        backend_note = webgpu::WebGpuTransformer::unsupported_reason(m.config, m.weights, dev->info(), ctx);
-        if (backend_note.empty()) m.gpu = std::move(dev);
-      } catch (const Error& e) {
-        backend_note = e.what();
-      }
-    }
-  }
+  m.gpu = webgpu::open_device_for(options.backend, options.kv_f32, m.config, m.weights, ctx, 1, &backend_note);
   if (m.gpu) {
     m.gpu_transformer = std::make_unique<webgpu::WebGpuTransformer>(m.config, m.weights, *m.gpu, m.batch, ctx);
   } else {

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "backend/webgpu/backend_choice.h"
 #include "hearth/error.h"
 
 namespace hearth {
@@ -30,22 +31,7 @@ std::unique_ptr<LocalModel> LocalModel::load(const std::string& path, const Loca
   if (o.max_batch < 1 || o.max_batch > 8192)
     throw Error(fmt::format("a tick's batch (decode + prefill budget) must be 1..8192 rows, not {}", o.max_batch));
   m->pool = std::make_unique<cpu::ThreadPool>(threads);
-  if (o.backend != Backend::Cpu) {
-    if (o.kv_f32) {
-      if (o.backend == Backend::WebGpu) throw Error("kv_f32 is not available on the WebGPU backend (its KV cache is f16)");
-      m->backend_note = "WebGPU keeps an f16 KV cache; kv_f32 runs on the CPU";
-    } else if (o.backend == Backend::WebGpu) {
-      m->gpu = webgpu::Device::open();
-    } else {
-      try {
-        auto dev = webgpu::Device::open();
-        m->backend_note = webgpu::WebGpuTransformer::unsupported_reason(m->config, m->weights, dev->info(), ctx, o.n_seq);
-        if (m->backend_note.empty()) m->gpu = std::move(dev);
-      } catch (const Error& e) {
-        m->backend_note = e.what();
-      }
-    }
-  }
+  m->gpu = webgpu::open_device_for(o.backend, o.kv_f32, m->config, m->weights, ctx, o.n_seq, &m->backend_note);
   if (m->gpu) {
     m->gpu_transformer =
         std::make_unique<webgpu::WebGpuTransformer>(m->config, m->weights, *m->gpu, o.max_batch, ctx, o.n_seq);
