@@ -293,10 +293,12 @@ void breakdown(const std::string& path, double ceiling_gbs, int prompt_len, int 
   tr.forward_greedy(batch.data(), prompt_len, &id);
   const double prefill_s = seconds(t0);
   const int prefill_dispatches = tr.last_dispatch_count();
+  // Decode as the Engine does: each step queued before the host waits for the previous one's id.
   t0 = Clock::now();
+  tr.submit_greedy_step(id, prompt_len);
   for (int i = 0; i < decode_len; i++) {
-    BatchToken b{id, prompt_len + i, 0, true};
-    tr.forward_greedy(&b, 1, &id);
+    if (i + 1 < decode_len) tr.submit_greedy_step(-1, prompt_len + i + 1);
+    id = tr.take_greedy_step();
   }
   const double decode_s = seconds(t0);
   const int decode_dispatches = tr.last_dispatch_count();

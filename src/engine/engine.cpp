@@ -74,6 +74,7 @@ struct Engine::Impl {
   int64_t n_ctx = 0;
   bool ids_only = false;           // WebGPU greedy: forward passes return the argmax id, not logits
   TokenId next_id = 0;             // that id
+  bool ahead = false;              // WebGPU greedy: the step for next_id is already submitted
   ModelInfo info;
   int64_t batch = 256;
   std::vector<TokenId> cached;     // tokens whose keys/values are in the cache, in order
@@ -116,9 +117,29 @@ struct Engine::Impl {
   }
 
   void step(TokenId token) {
-    BatchToken b{token, int32_t(cached.size()), 0, true};
+    const int32_t pos = int32_t(cached.size());
+    if (gpu_transformer && ids_only) {
+      // The GPU runs a step ahead of the host: the step for `token` was queued by the previous call (its
+      // input read on the GPU from that call's argmax), and the next one is queued before waiting here.
+      if (!ahead || token != next_id) {
+        gpu_transformer->drop_greedy_steps();
+        gpu_transformer->submit_greedy_step(token, pos);
+      }
+      ahead = pos + 1 < n_ctx;
+      if (ahead) gpu_transformer->submit_greedy_step(-1, pos + 1);
+      next_id = gpu_transformer->take_greedy_step();
+      cached.push_back(token);
+      return;
+    }
+    BatchToken b{token, pos, 0, true};
     forward(&b, 1);
     cached.push_back(token);
+  }
+
+  // Discards a step queued ahead that the caller did not take (generation stopped).
+  void stop_ahead() {
+    if (gpu_transformer) gpu_transformer->drop_greedy_steps();
+    ahead = false;
   }
 };
 
@@ -202,6 +223,7 @@ std::vector<float> Engine::evaluate(const std::vector<TokenId>& prompt) {
   if (int64_t(prompt.size()) > impl_->n_ctx)
     throw Error(fmt::format("prompt of {} tokens exceeds the context of {}", prompt.size(), impl_->n_ctx));
   impl_->ids_only = false;
+  impl_->stop_ahead();
   impl_->prefill(prompt, impl_->reuse_prefix(prompt));
   return impl_->logits;
 }
@@ -219,6 +241,7 @@ GenerateResult Engine::generate(const std::vector<TokenId>& prompt, const Genera
   auto t0 = Clock::now();
   // On WebGPU, plain greedy decoding reads back only the chosen token id per step.
   m.ids_only = m.gpu_transformer && plain_greedy(options.sampling);
+  m.stop_ahead();
   const size_t reused = m.reuse_prefix(prompt);
   r.cached_tokens = int64_t(reused);
   m.prefill(prompt, reused);
@@ -263,6 +286,7 @@ GenerateResult Engine::generate(const std::vector<TokenId>& prompt, const Genera
     emit(out.text);
     if (!out.matched) emit(stops.flush());
   }
+  m.stop_ahead();
   r.decode_seconds = seconds_since(t1);
   // The last sampled token is not in the cache yet; the next call's prefix match accounts for that.
   return r;

@@ -130,6 +130,9 @@ class Device {
   // Submits, then waits for the work and reads `bytes` at offset 0 of `readback` (a buffer created with
   // create_readback_buffer) into dst.
   void submit_and_read(Recorder& r, const Buffer& readback, void* dst, uint64_t bytes);
+  // Waits for the submitted work that copies into `readback`, then reads its first `bytes` into dst. Work
+  // submitted after that copy may still be running (so the host can queue the next step before waiting).
+  void read_mapped(const Buffer& readback, void* dst, uint64_t bytes);
   Buffer create_readback_buffer(uint64_t bytes);
   // Blocks until all submitted work is done; raises any error the device reported meanwhile.
   void wait_idle();

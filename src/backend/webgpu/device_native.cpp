@@ -413,6 +413,11 @@ void Device::read(const Buffer& b, uint64_t offset, void* dst, uint64_t bytes) {
 
 void Device::submit_and_read(Recorder& r, const Buffer& readback, void* dst, uint64_t bytes) {
   submit(r);
+  read_mapped(readback, dst, bytes);
+}
+
+void Device::read_mapped(const Buffer& readback, void* dst, uint64_t bytes) {
+  if (bytes > readback.size()) throw Error("WebGPU: read-back of more bytes than the buffer holds");
   const uint64_t padded = (bytes + 3) & ~uint64_t(3);
   wait_map(readback, padded);
   const void* src = s_->p->bufferGetConstMappedRange(static_cast<WGPUBuffer>(readback.handle()), 0, size_t(padded));

@@ -16,6 +16,17 @@ constexpr uint32_t kSlotBytes = 256;  // minUniformBufferOffsetAlignment on ever
 constexpr int kTokenTile = 8;         // tokens per matvec workgroup in prefill
 constexpr int kMatvecThreads = 64;
 
+// round_output()'s mode (float_formats.wgsl) and quantize_row_in_group()'s (quantize_in_group.wgsl).
+uint32_t round_mode(ActFormat f) { return f == ActFormat::F16 ? 1 : f == ActFormat::BF16 ? 2 : 0; }
+uint32_t quant_mode(ActFormat f) { return f == ActFormat::Q8_0 ? 1 : f == ActFormat::Q8_K ? 2 : 0; }
+
+void check_fold(const ActFold& f, int64_t n) {
+  const bool quantized = f.format == ActFormat::Q8_0 || f.format == ActFormat::Q8_K;
+  if (quantized && !f.xq) throw Error("WebGPU: a quantizing fold needs its output buffer");
+  if ((f.format == ActFormat::Q8_0 && n % 32) || (f.format == ActFormat::Q8_K && n % 256))
+    throw Error("WebGPU: a row of " + std::to_string(n) + " values is not whole quantization blocks");
+}
+
 const char* weight_file(TensorType t) {
   switch (t) {
     case TensorType::F32:
@@ -161,6 +172,7 @@ GpuWeight GpuWeight::upload(Device& d, const cpu::WeightMatrix& w, uint64_t max_
 
 Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   dummy_ = d_.create_buffer(16, false, "dummy");
+  dummy_out_ = d_.create_buffer(16, false, "dummy_out");
   slot_capacity_ = max_dispatches;
   params_ = d_.create_buffer(uint64_t(slot_capacity_) * kSlotBytes, true, "params");
   params_host_.assign(size_t(slot_capacity_) * kSlotBytes, 0);
@@ -313,29 +325,36 @@ void Ops::get_rows(Recorder& r, const GpuWeight& w, const Buffer& batch, int64_t
 }
 
 void Ops::rms_norm(Recorder& r, const Buffer& x, const Buffer* weight, const Buffer& y, int64_t rows, int64_t n,
-                   int64_t x_stride, int64_t y_stride, float eps, const Buffer* gather_batch) {
+                   int64_t x_stride, int64_t y_stride, float eps, const Buffer* gather_batch, ActFold fold) {
+  check_fold(fold, n);
   struct {
     uint32_t rows, n, x_stride, y_stride;
     float eps;
-    uint32_t has_weight, gather;
-  } p{u32(rows), u32(n), u32(x_stride), u32(y_stride), eps, weight ? 1u : 0u, gather_batch ? 1u : 0u};
+    uint32_t has_weight, gather, round_out, quant, q_stride;
+  } p{u32(rows), u32(n), u32(x_stride), u32(y_stride), eps, weight ? 1u : 0u, gather_batch ? 1u : 0u,
+      round_mode(fold.format), quant_mode(fold.format), act_words(fold.format, n)};
   Slot s = param_slot();
   put(s.data, p);
-  dispatch(r, simple_pipeline("rms_norm"), {{0, &x}, {1, &or_dummy(weight)}, {2, &y}, {3, &or_dummy(gather_batch)}},
-           4, s, u32(rows));
+  dispatch(r, simple_pipeline("rms_norm"),
+           {{0, &x}, {1, &or_dummy(weight)}, {2, &y}, {3, &or_dummy(gather_batch)}, {4, &or_dummy_out(fold.xq)}}, 5, s,
+           u32(rows));
 }
 
 void Ops::residual_norm(Recorder& r, const Buffer& x, const Buffer& o, const Buffer* post_weight,
-                        const Buffer* norm_weight, const Buffer& xn, int64_t n_tok, int64_t n, float eps) {
+                        const Buffer* norm_weight, const Buffer& xn, int64_t n_tok, int64_t n, float eps, ActFold fold) {
+  check_fold(fold, n);
   struct {
     uint32_t n_tok, n;
     float eps;
-    uint32_t has_post, has_norm;
-  } p{u32(n_tok), u32(n), eps, post_weight ? 1u : 0u, norm_weight ? 1u : 0u};
+    uint32_t has_post, has_norm, round_out, quant, q_stride;
+  } p{u32(n_tok), u32(n), eps, post_weight ? 1u : 0u, norm_weight ? 1u : 0u, round_mode(fold.format),
+      quant_mode(fold.format), act_words(fold.format, n)};
   Slot s = param_slot();
   put(s.data, p);
   dispatch(r, simple_pipeline("residual_norm"),
-           {{0, &x}, {1, &o}, {2, &or_dummy(post_weight)}, {3, &or_dummy(norm_weight)}, {4, &xn}}, 5, s, u32(n_tok));
+           {{0, &x}, {1, &o}, {2, &or_dummy(post_weight)}, {3, &or_dummy(norm_weight)}, {4, &xn},
+            {5, &or_dummy_out(fold.xq)}},
+           6, s, u32(n_tok));
 }
 
 void Ops::rope_store(Recorder& r, const RopeStoreArgs& a, const Buffer& q, const Buffer& k, const Buffer& v,
@@ -373,16 +392,18 @@ void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const 
 }
 
 void Ops::ffn_act(Recorder& r, bool gelu, const Buffer& g, int64_t g_stride, int64_t g_offset, const Buffer& u,
-                  int64_t u_stride, int64_t u_offset, const Buffer& y, int64_t n_tok, int64_t n) {
+                  int64_t u_stride, int64_t u_offset, const Buffer& y, int64_t n_tok, int64_t n, ActFold fold) {
+  check_fold(fold, n);
   // SiLU's exp follows whichever form this process's CPU kernels use (cpu::silu_mul), for parity with them.
   static const bool ggml_exp = std::strcmp(cpu::simd_name(), "avx512vnni") == 0;
   struct {
-    uint32_t n_tok, n, g_stride, g_offset, u_stride, u_offset, gelu, ggml_exp;
+    uint32_t n_tok, n, g_stride, g_offset, u_stride, u_offset, gelu, ggml_exp, round_out, quant, q_stride;
   } p{u32(n_tok), u32(n), u32(g_stride), u32(g_offset), u32(u_stride), u32(u_offset), gelu ? 1u : 0u,
-      ggml_exp ? 1u : 0u};
+      ggml_exp ? 1u : 0u, round_mode(fold.format), quant_mode(fold.format), act_words(fold.format, n)};
   Slot s = param_slot();
   put(s.data, p);
-  dispatch(r, simple_pipeline("ffn_act"), {{0, &g}, {1, &u}, {2, &y}}, 3, s, ceil_div(n, 256), u32(n_tok));
+  dispatch(r, simple_pipeline("ffn_act"), {{0, &g}, {1, &u}, {2, &y}, {3, &or_dummy_out(fold.xq)}}, 4, s, ceil_div(n, 256),
+           u32(n_tok));
 }
 
 void Ops::argmax(Recorder& r, const Buffer& x, int64_t rows, int64_t n, int64_t stride, const Buffer& out) {

@@ -24,6 +24,14 @@ uint32_t act_words(ActFormat f, int64_t cols);
 
 // A weight matrix in its GGUF block format on the GPU, split by rows into bindings that each fit
 // maxStorageBufferBindingSize.
+// The activation format that every matmul reading an op's output needs, prepared by that op itself
+// (then Ops::quantize() need not run): F16/BF16 round the output in place; Q8_0/Q8_K also write it
+// quantized to `xq` (act_words(format, n) words per row). F32: nothing.
+struct ActFold {
+  ActFormat format = ActFormat::F32;
+  const Buffer* xq = nullptr;
+};
+
 struct GpuWeight {
   struct Part {
     Buffer buffer;
@@ -35,6 +43,7 @@ struct GpuWeight {
   uint64_t row_bytes = 0;
   std::vector<Part> parts;
 
+  bool valid() const { return !parts.empty(); }
   // max_part_bytes: 0 = the adapter's binding limit (tests pass a small value to force splitting).
   static GpuWeight upload(Device& d, const cpu::WeightMatrix& w, uint64_t max_part_bytes = 0);
 };
@@ -69,9 +78,10 @@ class Ops {
   void get_rows(Recorder& r, const GpuWeight& w, const Buffer& batch, int64_t n_tok, const Buffer& y, float scale);
   // y[r] = rms_norm(x[src]) * weight; src = r, or batch[r].out_row when gather.
   void rms_norm(Recorder& r, const Buffer& x, const Buffer* weight, const Buffer& y, int64_t rows, int64_t n,
-                int64_t x_stride, int64_t y_stride, float eps, const Buffer* gather_batch = nullptr);
+                int64_t x_stride, int64_t y_stride, float eps, const Buffer* gather_batch = nullptr, ActFold fold = {});
   void residual_norm(Recorder& r, const Buffer& x, const Buffer& o, const Buffer* post_weight,
-                     const Buffer* norm_weight, const Buffer& xn, int64_t n_tok, int64_t n, float eps);
+                     const Buffer* norm_weight, const Buffer& xn, int64_t n_tok, int64_t n, float eps,
+                     ActFold fold = {});
   struct RopeStoreArgs {
     int64_t n_tok, n_head, n_head_kv, hd, hdv, n_rot, n_ctx;
     bool neox;
@@ -92,7 +102,7 @@ class Ops {
   void attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache, const Buffer& v_cache,
                  const Buffer& out, const Buffer& scores, const Buffer& batch);
   void ffn_act(Recorder& r, bool gelu, const Buffer& g, int64_t g_stride, int64_t g_offset, const Buffer& u,
-               int64_t u_stride, int64_t u_offset, const Buffer& y, int64_t n_tok, int64_t n);
+               int64_t u_stride, int64_t u_offset, const Buffer& y, int64_t n_tok, int64_t n, ActFold fold = {});
   void argmax(Recorder& r, const Buffer& x, int64_t rows, int64_t n, int64_t stride, const Buffer& out);
   void softmax(Recorder& r, const Buffer& x, int64_t rows, int64_t n, int64_t stride);
 
@@ -111,9 +121,12 @@ class Ops {
   void dispatch(Recorder& r, const Pipeline& p, std::vector<Binding> b, uint32_t param_binding, const Slot& s,
                 uint32_t x, uint32_t y = 1, uint32_t z = 1);
   const Buffer& or_dummy(const Buffer* b) const { return b ? *b : dummy_; }
+  // A writable binding may not share its buffer with any other binding of the dispatch.
+  const Buffer& or_dummy_out(const Buffer* b) const { return b ? *b : dummy_out_; }
 
   Device& d_;
-  Buffer dummy_;  // bound where a kernel's optional input is absent
+  Buffer dummy_;      // bound where a kernel's optional input is absent
+  Buffer dummy_out_;  // and where its optional output is
   Buffer params_;
   std::vector<uint8_t> params_host_;
   uint32_t slots_used_ = 0;

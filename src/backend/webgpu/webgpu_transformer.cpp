@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -13,6 +14,7 @@ struct WebGpuTransformer::Layer {
   Buffer attn_norm, q_norm, k_norm, post_attn_norm, ffn_norm, post_ffn_norm;
   Buffer bq, bk, bv;
   GpuWeight wq, wk, wv, wo, w_gate, w_up, w_down;
+  GpuWeight w_gate_up;  // gate rows then up rows, one matvec, when both have one type (w_gate/w_up then empty)
 };
 
 namespace {
@@ -25,6 +27,39 @@ Buffer upload_vector(Device& d, const Vector& v, const char* label) {
 }
 
 const Buffer* opt(const Buffer& b) { return b.valid() ? &b : nullptr; }
+
+// The one activation format every weight in `ws` reads (F16, BF16, Q8_0 or Q8_K), which the op producing
+// their input then prepares itself; F32 when they differ or read plain floats (nothing to fold).
+ActFormat shared_format(std::initializer_list<const GpuWeight*> ws) {
+  ActFormat f = ActFormat::F32;
+  bool first = true;
+  for (const GpuWeight* w : ws) {
+    if (!w->valid()) continue;
+    const ActFormat a = act_format(w->type);
+    if (!first && a != f) return ActFormat::F32;
+    f = a;
+    first = false;
+  }
+  return f;
+}
+
+// Gate rows then up rows as one matrix. Q4_0 is walked in 8-row groups when its row count is a multiple
+// of 8 (the CPU's repacked order), so it is joined only when each half keeps its grouping.
+bool can_join(const cpu::WeightMatrix& a, const cpu::WeightMatrix& b) {
+  return a.data && b.data && a.type == b.type && a.cols == b.cols && a.rows == b.rows &&
+         (a.type != TensorType::Q4_0 || a.rows % 8 == 0);
+}
+
+GpuWeight upload_joined(Device& d, const cpu::WeightMatrix& a, const cpu::WeightMatrix& b) {
+  const uint64_t rb = tensor_row_bytes(a.type, uint64_t(a.cols));
+  std::vector<uint8_t> rows(rb * uint64_t(a.rows + b.rows));
+  std::memcpy(rows.data(), a.data, rb * uint64_t(a.rows));
+  std::memcpy(rows.data() + rb * uint64_t(a.rows), b.data, rb * uint64_t(b.rows));
+  cpu::WeightMatrix j = a;
+  j.data = rows.data();
+  j.rows = a.rows + b.rows;
+  return GpuWeight::upload(d, j);
+}
 
 // Rows [r0, r0 + rows) of a matrix, as their own matrix (fused qkv and gate/up are split at load).
 cpu::WeightMatrix row_range(const cpu::WeightMatrix& w, int64_t r0, int64_t rows) {
@@ -101,9 +136,13 @@ WebGpuTransformer::WebGpuTransformer(const ModelConfig& c, const ModelWeights& w
       G.wv = GpuWeight::upload(d, L.wv);
     }
     G.wo = GpuWeight::upload(d, L.wo);
-    if (c.fused_gate_up) {
+    if (c.fused_gate_up && can_join(row_range(L.w_up, 0, F), row_range(L.w_up, F, F))) {
+      G.w_gate_up = GpuWeight::upload(d, L.w_up);
+    } else if (c.fused_gate_up) {
       G.w_gate = GpuWeight::upload(d, row_range(L.w_up, 0, F));
       G.w_up = GpuWeight::upload(d, row_range(L.w_up, F, F));
+    } else if (can_join(L.w_gate, L.w_up)) {
+      G.w_gate_up = upload_joined(d, L.w_gate, L.w_up);
     } else {
       G.w_gate = GpuWeight::upload(d, L.w_gate);
       G.w_up = GpuWeight::upload(d, L.w_up);
@@ -139,7 +178,7 @@ WebGpuTransformer::WebGpuTransformer(const ModelConfig& c, const ModelWeights& w
   k_ = f32s(B * KD, "k");
   v_ = f32s(B * VD, "v");
   attn_ = f32s(B * c.n_head * c.head_dim_v, "attn");
-  ffn_a_ = f32s(B * F, "ffn_gate");
+  ffn_a_ = f32s(B * 2 * F, "ffn_gate_up");
   ffn_b_ = f32s(B * F, "ffn_up");
   ffn_h_ = f32s(B * F, "ffn_hidden");
   tmp_ = f32s(B * E, "block_out");
@@ -152,12 +191,18 @@ WebGpuTransformer::WebGpuTransformer(const ModelConfig& c, const ModelWeights& w
   ids_ = d.create_buffer(uint64_t(max_out_) * 4, false, "ids");
   readback_logits_ = d.create_readback_buffer(uint64_t(max_out_) * uint64_t(c.n_vocab) * 4);
   readback_ids_ = d.create_readback_buffer(uint64_t(max_out_) * 4);
+  readback_step_[0] = d.create_readback_buffer(4);
+  readback_step_[1] = d.create_readback_buffer(4);
   d.wait_idle();  // surface any allocation or upload error here, at load
 }
 
 WebGpuTransformer::~WebGpuTransformer() = default;
 
-const Buffer& WebGpuTransformer::input_for(const GpuWeight& w, const Buffer& x) const {
+ActFold WebGpuTransformer::fold_for(ActFormat f) const {
+  return {f, f == ActFormat::Q8_0 ? &xq0_ : f == ActFormat::Q8_K ? &xqk_ : nullptr};
+}
+
+const Buffer& WebGpuTransformer::input_for(const GpuWeight& w, const Buffer& x, ActFormat folded) const {
   switch (act_format(w.type)) {
     case ActFormat::Q8_0:
       return xq0_;
@@ -165,28 +210,29 @@ const Buffer& WebGpuTransformer::input_for(const GpuWeight& w, const Buffer& x) 
       return xqk_;
     case ActFormat::F16:
     case ActFormat::BF16:
-      return xh_;
+      return folded == act_format(w.type) ? x : xh_;
     default:
       return x;
   }
 }
 
 // Quantizes x once per activation format the given weights need (as the CPU quantizes per matmul, with
-// the same result for the same input).
+// the same result for the same input), except the format x's producer prepared itself (`folded`).
 void WebGpuTransformer::prepare_input(Recorder& r, const Buffer& x, int64_t n, int64_t cols,
-                                      std::initializer_list<const GpuWeight*> ws) {
+                                      std::initializer_list<const GpuWeight*> ws, ActFormat folded) {
   bool q0 = false, qk = false, h16 = false, b16 = false;
   for (const GpuWeight* w : ws) {
+    if (!w->valid()) continue;
     q0 |= act_format(w->type) == ActFormat::Q8_0;
     qk |= act_format(w->type) == ActFormat::Q8_K;
     h16 |= act_format(w->type) == ActFormat::F16;
     b16 |= act_format(w->type) == ActFormat::BF16;
   }
-  if (q0) ops_.quantize(r, ActFormat::Q8_0, x, n, cols, cols, xq0_);
-  if (qk) ops_.quantize(r, ActFormat::Q8_K, x, n, cols, cols, xqk_);
   if (h16 && b16) throw Error("WebGPU backend: F16 and BF16 weights share one input");
-  if (h16) ops_.quantize(r, ActFormat::F16, x, n, cols, cols, xh_);
-  if (b16) ops_.quantize(r, ActFormat::BF16, x, n, cols, cols, xh_);
+  if (q0 && folded != ActFormat::Q8_0) ops_.quantize(r, ActFormat::Q8_0, x, n, cols, cols, xq0_);
+  if (qk && folded != ActFormat::Q8_K) ops_.quantize(r, ActFormat::Q8_K, x, n, cols, cols, xqk_);
+  if (h16 && folded != ActFormat::F16) ops_.quantize(r, ActFormat::F16, x, n, cols, cols, xh_);
+  if (b16 && folded != ActFormat::BF16) ops_.quantize(r, ActFormat::BF16, x, n, cols, cols, xh_);
 }
 
 int64_t WebGpuTransformer::record_forward(Recorder& r, const BatchToken* batch, int64_t n) {
@@ -219,13 +265,17 @@ int64_t WebGpuTransformer::record_forward(Recorder& r, const BatchToken* batch, 
   const uint64_t layer_v_words = uint64_t(n_seq_) * uint64_t(n_ctx_) * uint64_t(VD) / 2;
 
   ops_.get_rows(r, token_embd_, batch_, n, x_, c_.embed_scale_sqrt ? std::sqrt(float(E)) : 1.0f);
-  ops_.rms_norm(r, x_, opt(layers_[0].attn_norm), xn_, n, E, E, E, eps);
+  // The op that produces a matvec input (a norm, the gated activation) also prepares the activation
+  // format its readers share (f16/bf16 rounding, Q8_0/Q8_K blocks), instead of a pass of its own.
+  auto qkv_format = [&](const Layer& L) { return shared_format({&L.wq, &L.wk, &L.wv}); };
+  ActFormat qkv_f = qkv_format(layers_[0]);
+  ops_.rms_norm(r, x_, opt(layers_[0].attn_norm), xn_, n, E, E, E, eps, nullptr, fold_for(qkv_f));
   for (int64_t il = 0; il < c_.n_layer; il++) {
     Layer& L = layers_[size_t(il)];
-    prepare_input(r, xn_, n, E, {&L.wq, &L.wk, &L.wv});
-    ops_.matvec(r, L.wq, input_for(L.wq, xn_), n, E, q_, QD, 0, opt(L.bq));
-    ops_.matvec(r, L.wk, input_for(L.wk, xn_), n, E, k_, KD, 0, opt(L.bk));
-    ops_.matvec(r, L.wv, input_for(L.wv, xn_), n, E, v_, VD, 0, opt(L.bv));
+    prepare_input(r, xn_, n, E, {&L.wq, &L.wk, &L.wv}, qkv_f);
+    ops_.matvec(r, L.wq, input_for(L.wq, xn_, qkv_f), n, E, q_, QD, 0, opt(L.bq));
+    ops_.matvec(r, L.wk, input_for(L.wk, xn_, qkv_f), n, E, k_, KD, 0, opt(L.bk));
+    ops_.matvec(r, L.wv, input_for(L.wv, xn_, qkv_f), n, E, v_, VD, 0, opt(L.bv));
 
     const bool swa = c_.layer_uses_swa(il);
     Ops::RopeStoreArgs rs{n, c_.n_head, c_.n_head_kv, hd, hdv, c_.n_rot, n_ctx_,
@@ -237,30 +287,44 @@ int64_t WebGpuTransformer::record_forward(Recorder& r, const BatchToken* batch, 
                           c_.prescale_q ? 1.0f : q_scale, c_.attn_logit_softcap, swa ? c_.sliding_window : 0};
     ops_.attention(r, as, q_, k_cache_, v_cache_, attn_, scores_, batch_);
 
-    prepare_input(r, attn_, n, AD, {&L.wo});
-    ops_.matvec(r, L.wo, input_for(L.wo, attn_), n, AD, tmp_, E);
-    ops_.residual_norm(r, x_, tmp_, opt(L.post_attn_norm), opt(L.ffn_norm), xn_, n, E, eps);
+    prepare_input(r, attn_, n, AD, {&L.wo}, ActFormat::F32);
+    ops_.matvec(r, L.wo, input_for(L.wo, attn_, ActFormat::F32), n, AD, tmp_, E);
+    const ActFormat ffn_f = shared_format({&L.w_gate, &L.w_up, &L.w_gate_up});
+    ops_.residual_norm(r, x_, tmp_, opt(L.post_attn_norm), opt(L.ffn_norm), xn_, n, E, eps, fold_for(ffn_f));
 
-    prepare_input(r, xn_, n, E, {&L.w_gate, &L.w_up});
-    ops_.matvec(r, L.w_gate, input_for(L.w_gate, xn_), n, E, ffn_a_, F);
-    ops_.matvec(r, L.w_up, input_for(L.w_up, xn_), n, E, ffn_b_, F);
-    ops_.ffn_act(r, c_.ffn_act == FfnActivation::GeluGated, ffn_a_, F, 0, ffn_b_, F, 0, ffn_h_, n, F);
-    prepare_input(r, ffn_h_, n, F, {&L.w_down});
-    ops_.matvec(r, L.w_down, input_for(L.w_down, ffn_h_), n, F, tmp_, E);
-    // The next layer's input norm rides along with the residual add.
-    const Buffer* next_norm = il + 1 < c_.n_layer ? opt(layers_[size_t(il + 1)].attn_norm) : nullptr;
-    ops_.residual_norm(r, x_, tmp_, opt(L.post_ffn_norm), next_norm, xn_, n, E, eps);
+    const bool gelu = c_.ffn_act == FfnActivation::GeluGated;
+    const ActFormat down_f = shared_format({&L.w_down});
+    if (L.w_gate_up.valid()) {
+      prepare_input(r, xn_, n, E, {&L.w_gate_up}, ffn_f);
+      ops_.matvec(r, L.w_gate_up, input_for(L.w_gate_up, xn_, ffn_f), n, E, ffn_a_, 2 * F);
+      ops_.ffn_act(r, gelu, ffn_a_, 2 * F, 0, ffn_a_, 2 * F, F, ffn_h_, n, F, fold_for(down_f));
+    } else {
+      prepare_input(r, xn_, n, E, {&L.w_gate, &L.w_up}, ffn_f);
+      ops_.matvec(r, L.w_gate, input_for(L.w_gate, xn_, ffn_f), n, E, ffn_a_, F);
+      ops_.matvec(r, L.w_up, input_for(L.w_up, xn_, ffn_f), n, E, ffn_b_, F);
+      ops_.ffn_act(r, gelu, ffn_a_, F, 0, ffn_b_, F, 0, ffn_h_, n, F, fold_for(down_f));
+    }
+    prepare_input(r, ffn_h_, n, F, {&L.w_down}, down_f);
+    ops_.matvec(r, L.w_down, input_for(L.w_down, ffn_h_, down_f), n, F, tmp_, E);
+    // The next layer's input norm (and its input format) rides along with the residual add.
+    const bool last = il + 1 == c_.n_layer;
+    qkv_f = last ? ActFormat::F32 : qkv_format(layers_[size_t(il + 1)]);
+    const Buffer* next_norm = last ? nullptr : opt(layers_[size_t(il + 1)].attn_norm);
+    ops_.residual_norm(r, x_, tmp_, opt(L.post_ffn_norm), next_norm, xn_, n, E, eps, fold_for(qkv_f));
   }
   if (n_out == 0) return 0;
-  ops_.rms_norm(r, x_, opt(output_norm_), x_out_, n_out, E, E, E, eps, &batch_);
-  prepare_input(r, x_out_, n_out, E, {&output_});
-  ops_.matvec(r, output_, input_for(output_, x_out_), n_out, E, logits_, c_.n_vocab, 0, nullptr,
+  const ActFormat out_f = shared_format({&output_});
+  ops_.rms_norm(r, x_, opt(output_norm_), x_out_, n_out, E, E, E, eps, &batch_, fold_for(out_f));
+  prepare_input(r, x_out_, n_out, E, {&output_}, out_f);
+  ops_.matvec(r, output_, input_for(output_, x_out_, out_f), n_out, E, logits_, c_.n_vocab, 0, nullptr,
               c_.final_logit_softcap);
   return n_out;
 }
 
 void WebGpuTransformer::forward(const BatchToken* batch, int64_t n, float* logits_out) {
   if (n <= 0) return;
+  drop_greedy_steps();
+  have_ids_ = false;
   Recorder r = ops_.begin();
   const int64_t n_out = record_forward(r, batch, n);
   if (n_out == 0) {
@@ -274,6 +338,7 @@ void WebGpuTransformer::forward(const BatchToken* batch, int64_t n, float* logit
 
 void WebGpuTransformer::forward_greedy(const BatchToken* batch, int64_t n, int32_t* tokens_out) {
   if (n <= 0) return;
+  drop_greedy_steps();
   Recorder r = ops_.begin();
   const int64_t n_out = record_forward(r, batch, n);
   if (n_out == 0) {
@@ -283,6 +348,37 @@ void WebGpuTransformer::forward_greedy(const BatchToken* batch, int64_t n, int32
   ops_.argmax(r, logits_, n_out, c_.n_vocab, c_.n_vocab, ids_);
   r.copy(ids_, 0, readback_ids_, 0, uint64_t(n_out) * 4);
   ops_.submit_and_read(r, readback_ids_, tokens_out, uint64_t(n_out) * 4);
+  have_ids_ = true;
+}
+
+void WebGpuTransformer::submit_greedy_step(int32_t token, int32_t pos, int32_t seq) {
+  if (in_flight_.size() == 2) throw Error("WebGPU backend: two greedy steps are in flight already");
+  if (token < 0 && !have_ids_) throw Error("WebGPU backend: a chained greedy step needs a previous argmax");
+  const int slot = in_flight_.empty() ? 0 : 1 - in_flight_.back();
+  const BatchToken b{token < 0 ? 0 : token, pos, seq, true};
+  Recorder r = ops_.begin();
+  // The batch row is written on the queue before this command buffer runs; the copy then replaces its
+  // token with the previous step's argmax, so the host never waits for that id before queueing this step.
+  if (token < 0) r.copy(ids_, 0, batch_, 0, 4);
+  record_forward(r, &b, 1);
+  ops_.argmax(r, logits_, 1, c_.n_vocab, c_.n_vocab, ids_);
+  r.copy(ids_, 0, readback_step_[slot], 0, 4);
+  ops_.submit(r);
+  in_flight_.push_back(slot);
+  have_ids_ = true;
+}
+
+int32_t WebGpuTransformer::take_greedy_step() {
+  if (in_flight_.empty()) throw Error("WebGPU backend: no greedy step is in flight");
+  const int slot = in_flight_.front();
+  in_flight_.pop_front();
+  int32_t id = 0;
+  d_.read_mapped(readback_step_[slot], &id, 4);
+  return id;
+}
+
+void WebGpuTransformer::drop_greedy_steps() {
+  while (!in_flight_.empty()) take_greedy_step();
 }
 
 }  // namespace hearth::webgpu

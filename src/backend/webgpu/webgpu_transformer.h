@@ -6,6 +6,7 @@
 // every dispatch into one command buffer and submits once; the host waits only for what it reads back:
 // the logits, or with forward_greedy() just the argmax token ids.
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,18 @@ class WebGpuTransformer {
   // The argmax token of each logits row, computed on the GPU; only the ids are read back.
   void forward_greedy(const BatchToken* batch, int64_t n, int32_t* tokens_out);
 
+  // Greedy decoding with the GPU a step ahead of the host, so recording and submitting one step overlaps
+  // the GPU's work on the previous one. submit_greedy_step() records and submits a one-token step of
+  // sequence `seq` at `pos` without waiting; with token < 0 its input is the argmax of the step submitted
+  // just before it (this one's or forward_greedy()'s), copied on the GPU. take_greedy_step() waits for the
+  // oldest step in flight and returns its argmax. At most two steps are in flight. drop_greedy_steps()
+  // waits for and discards them (a dropped step's KV row lies past what the caller keeps, and is
+  // overwritten when that position is fed again); forward() and forward_greedy() drop them first.
+  void submit_greedy_step(int32_t token, int32_t pos, int32_t seq = 0);
+  int32_t take_greedy_step();
+  void drop_greedy_steps();
+  int greedy_steps_in_flight() const { return int(in_flight_.size()); }
+
   // Dispatches recorded by the last forward (for reports).
   int last_dispatch_count() const { return ops_.dispatches_last_submit(); }
 
@@ -50,8 +63,10 @@ class WebGpuTransformer {
  private:
   struct Layer;
   int64_t record_forward(Recorder& r, const BatchToken* batch, int64_t n);
-  void prepare_input(Recorder& r, const Buffer& x, int64_t n, int64_t cols, std::initializer_list<const GpuWeight*> ws);
-  const Buffer& input_for(const GpuWeight& w, const Buffer& x) const;
+  void prepare_input(Recorder& r, const Buffer& x, int64_t n, int64_t cols, std::initializer_list<const GpuWeight*> ws,
+                     ActFormat folded);
+  const Buffer& input_for(const GpuWeight& w, const Buffer& x, ActFormat folded) const;
+  ActFold fold_for(ActFormat f) const;
 
   const ModelConfig& c_;
   Device& d_;
@@ -67,6 +82,9 @@ class WebGpuTransformer {
   Buffer batch_;
   Buffer x_, xn_, q_, k_, v_, attn_, ffn_a_, ffn_b_, ffn_h_, tmp_, xq0_, xqk_, xh_, scores_, x_out_, logits_, ids_;
   Buffer readback_logits_, readback_ids_;
+  Buffer readback_step_[2];     // one per greedy step in flight (a mapped buffer cannot take a copy)
+  std::deque<int> in_flight_;   // their readback_step_ indices, oldest first
+  bool have_ids_ = false;       // ids_ holds an argmax a chained step may read
   std::vector<uint32_t> batch_host_;
 };
 

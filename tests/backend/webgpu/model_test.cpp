@@ -7,6 +7,8 @@
 
 #include "backend/cpu/thread_pool.h"
 #include "backend/webgpu/webgpu_transformer.h"
+#include "hearth/engine.h"
+#include "hearth/error.h"
 #include "hearth/gguf.h"
 #include "hearth/tokenizer.h"
 #include "model/kv_cache.h"
@@ -103,6 +105,78 @@ TEST_P(WebGpuModelTest, GreedyTokensEqualCpu) {
   }
   for (int s = 0; s < kSeqs; s++) EXPECT_EQ(gpu_tokens[size_t(s)], cpu_tokens[size_t(s)]) << "prompt: " << kPrompts[s];
   EXPECT_LE(gpu_tf.last_dispatch_count(), int(m.config.n_layer * 16 + 8)) << "dispatches per token";
+}
+
+// The decode loop the Engine runs on WebGPU: each step queued before the host waits for the previous id,
+// its input token copied on the GPU from the previous argmax. Same tokens as one forward_greedy() a step.
+TEST(WebGpuGreedyChain, ChainedStepsEqualOneStepAtATime) {
+  HEARTH_REQUIRE_GPU(dev);
+  LoadedModel m((fs::path(HEARTH_FIXTURE_DIR) / "models" / "llama-spm-bf16.gguf").string());
+  WebGpuTransformer tf(m.config, m.weights, *dev, 64, kCtx);
+  const std::vector<TokenId> prompt = m.tokenizer->encode(kPrompts[0], true, false);
+  std::vector<BatchToken> batch;
+  for (size_t i = 0; i < prompt.size(); i++) batch.push_back({prompt[i], int32_t(i), 0, i + 1 == prompt.size()});
+  const int32_t n = int32_t(prompt.size());
+  constexpr int kSteps = 12;
+
+  std::vector<int32_t> stepwise(1);
+  tf.forward_greedy(batch.data(), n, &stepwise[0]);
+  for (int i = 0; i < kSteps; i++) {
+    BatchToken b{stepwise.back(), n + i, 0, true};
+    int32_t id = -1;
+    tf.forward_greedy(&b, 1, &id);
+    stepwise.push_back(id);
+  }
+
+  std::vector<int32_t> chained(1);
+  tf.forward_greedy(batch.data(), n, &chained[0]);
+  tf.submit_greedy_step(chained[0], n);
+  for (int i = 0; i < kSteps; i++) {
+    if (i + 1 < kSteps) tf.submit_greedy_step(-1, n + i + 1);
+    EXPECT_LE(tf.greedy_steps_in_flight(), 2);
+    chained.push_back(tf.take_greedy_step());
+  }
+  EXPECT_EQ(chained, stepwise);
+  EXPECT_EQ(tf.greedy_steps_in_flight(), 0);
+  EXPECT_THROW(tf.take_greedy_step(), Error);
+
+  // A step queued ahead and then dropped leaves nothing behind: re-feeding from its position gives the
+  // same tokens (its KV row is overwritten).
+  tf.submit_greedy_step(stepwise[4], n + 4);
+  tf.submit_greedy_step(-1, n + 5);
+  EXPECT_THROW(tf.submit_greedy_step(-1, n + 6), Error);
+  EXPECT_EQ(tf.take_greedy_step(), stepwise[5]);
+  tf.drop_greedy_steps();
+  int32_t id = -1;
+  BatchToken b{stepwise[5], n + 5, 0, true};
+  tf.forward_greedy(&b, 1, &id);
+  EXPECT_EQ(id, stepwise[6]);
+}
+
+// Through the Engine: greedy generation on WebGPU (steps queued ahead, dropped when generation stops
+// early, prefix reuse across calls) gives the CPU engine's tokens.
+TEST(WebGpuGreedyChain, EngineGenerateEqualsCpuEngine) {
+  HEARTH_REQUIRE_GPU(dev);
+  const std::string path = (fs::path(HEARTH_FIXTURE_DIR) / "models" / "llama-spm-bf16.gguf").string();
+  EngineOptions co;
+  co.threads = 2;
+  co.ctx = kCtx;
+  EngineOptions go = co;
+  go.backend = Backend::WebGpu;
+  auto cpu = Engine::load(path, co);
+  auto gpu = Engine::load(path, go);
+  ASSERT_EQ(gpu->info().backend, "webgpu");
+  GenerateOptions g;
+  g.ignore_eos = true;
+  const std::vector<TokenId> prompt = cpu->tokenize_prompt(kPrompts[1]);
+  for (int32_t max_tokens : {20, 3, 9}) {
+    g.max_tokens = max_tokens;
+    std::vector<TokenId> p = prompt;
+    if (max_tokens == 9) p.push_back(7);  // reuses the cached prefix, then one new token
+    const GenerateResult want = cpu->generate(p, g);
+    const GenerateResult got = gpu->generate(p, g);
+    EXPECT_EQ(got.tokens, want.tokens) << "max_tokens " << max_tokens;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, WebGpuModelTest, ::testing::ValuesIn(fixture_names()),

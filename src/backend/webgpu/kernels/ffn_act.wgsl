@@ -1,7 +1,10 @@
 // y = act(gate) * up with act = SiLU or GELU (tanh form). GELU follows ggml's CPU table lookup: the input
 // is rounded to f16 and so is the result. SiLU follows the CPU backend: x / (1 + exp(-x)) with ggml_v_expf
 // on all but the row's last n % 16 values (libm's expf there) when the CPU runs its AVX-512 kernels
-// (ggml_exp = 1), else libm's expf throughout. gate and up may be halves of one fused row (phi3).
+// (ggml_exp = 1), else libm's expf throughout. gate and up may be halves of one row (phi3's fused
+// weights, or hearth's own concatenation of gate and up). The output may be rounded to f16/bf16 values or
+// also quantized to Q8_0/Q8_K for the down projection (round_out, quant: as rms_norm.wgsl); each
+// workgroup's 256 values are whole blocks.
 #include "float_formats.wgsl"
 #include "exact_float.wgsl"
 
@@ -14,12 +17,21 @@ struct Params {
   u_offset: u32,
   gelu: u32,
   ggml_exp: u32,
+  round_out: u32,
+  quant: u32,
+  q_stride: u32,
 }
 
 @group(0) @binding(0) var<storage, read> G: array<f32>;
 @group(0) @binding(1) var<storage, read> U: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(3) var<uniform> P: Params;
+@group(0) @binding(3) var<storage, read_write> XQ: array<u32>;
+@group(0) @binding(4) var<uniform> P: Params;
+#include "quantize_in_group.wgsl"
+
+fn produced_value(i: u32) -> f32 {
+  return Y[i];
+}
 
 fn gelu_f16(x: f32) -> f32 {
   if (x <= -10.0) {
@@ -34,25 +46,32 @@ fn gelu_f16(x: f32) -> f32 {
 }
 
 @compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
-  let t = gid.y;
-  if (i >= P.n || t >= P.n_tok) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let start = wid.x * 256u;
+  let i = start + lid;
+  let t = wid.y;
+  if (t >= P.n_tok) {
     return;
   }
-  let g = G[t * P.g_stride + P.g_offset + i];
-  let u = U[t * P.u_stride + P.u_offset + i];
-  var a = 0.0;
-  if (P.gelu != 0u) {
-    a = gelu_f16(g);
-  } else {
-    var e = 0.0;
-    if (P.ggml_exp != 0u && i < P.n - P.n % 16u) {
-      e = exp_ggml(0.0 - g);
+  if (i < P.n) {
+    let g = G[t * P.g_stride + P.g_offset + i];
+    let u = U[t * P.u_stride + P.u_offset + i];
+    var a = 0.0;
+    if (P.gelu != 0u) {
+      a = gelu_f16(g);
     } else {
-      e = exp_accurate(-g);
+      var e = 0.0;
+      if (P.ggml_exp != 0u && i < P.n - P.n % 16u) {
+        e = exp_ggml(0.0 - g);
+      } else {
+        e = exp_accurate(-g);
+      }
+      a = g / (1.0 + e);
     }
-    a = g / (1.0 + e);
+    Y[t * P.n + i] = round_output(a * u, P.round_out);
   }
-  Y[t * P.n + i] = a * u;
+  if (P.quant != 0u) {
+    let qb = t * P.q_stride + select(start / 256u * 65u, start / 32u * 9u, P.quant == 1u);
+    quantize_row_in_group(t * P.n + start, min(256u, P.n - start), qb, P.quant, lid);
+  }
 }

@@ -45,3 +45,14 @@ fn bf16_round(f: f32) -> f32 {
   }
   return bitcast<f32>(((x + 0x7fffu + ((x >> 16u) & 1u)) >> 16u) << 16u);
 }
+
+// An activation as the matmul that reads it sees it: 0 unchanged, 1 rounded to f16, 2 rounded to bf16.
+fn round_output(v: f32, mode: u32) -> f32 {
+  if (mode == 1u) {
+    return f16_round(v);
+  }
+  if (mode == 2u) {
+    return bf16_round(v);
+  }
+  return v;
+}

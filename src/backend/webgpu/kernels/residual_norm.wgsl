@@ -1,12 +1,18 @@
 // After a block's output projection: x += (post_norm ? rms_norm(o) * post_weight : o), then
 // xn = rms_norm(x) * norm_weight (the next norm, when wanted). One workgroup per token; the norms use the
-// CPU's arithmetic (rms_norm.wgsl).
+// CPU's arithmetic (rms_norm.wgsl); xn optionally rounded to f16/bf16 values or also quantized to Q8_0/Q8_K
+// for the matvecs that read it (round_out, quant: as rms_norm.wgsl).
+#include "float_formats.wgsl"
+
 struct Params {
   n_tok: u32,
   n: u32,
   eps: f32,
   has_post: u32,
   has_norm: u32,
+  round_out: u32,
+  quant: u32,
+  q_stride: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> X: array<f32>;
@@ -14,11 +20,17 @@ struct Params {
 @group(0) @binding(2) var<storage, read> POST_WEIGHT: array<f32>;
 @group(0) @binding(3) var<storage, read> NORM_WEIGHT: array<f32>;
 @group(0) @binding(4) var<storage, read_write> XN: array<f32>;
-@group(0) @binding(5) var<uniform> P: Params;
+@group(0) @binding(5) var<storage, read_write> XQ: array<u32>;
+@group(0) @binding(6) var<uniform> P: Params;
 
 const WG: u32 = 256u;
 #include "exact_float.wgsl"
 #include "workgroup_sum_dd.wgsl"
+#include "quantize_in_group.wgsl"
+
+fn produced_value(i: u32) -> f32 {
+  return XN[i];
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -50,6 +62,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   let scale = rms_scale(ss2, lid, P.n, P.eps);
   for (var i = lid; i < P.n; i += WG) {
-    XN[b + i] = (X[b + i] * scale) * NORM_WEIGHT[i];
+    XN[b + i] = round_output((X[b + i] * scale) * NORM_WEIGHT[i], P.round_out);
+  }
+  if (P.quant != 0u) {
+    quantize_row_in_group(b, P.n, t * P.q_stride, P.quant, lid);
   }
 }
