@@ -22,7 +22,7 @@ log "build"
 cmake -S bench/h100 -B /tmp/hb -G Ninja -DCMAKE_BUILD_TYPE=Release > /tmp/hb-config.log 2>&1 &&
   cmake --build /tmp/hb --target hearth-webgpu-bench hearth-fixture -j16 > /tmp/hb-build.log 2>&1
 if [ $? -ne 0 ]; then
-  tail -40 /tmp/hb-config.log /tmp/hb-build.log | tee -a "$OUT/run.log"
+  tail -n 40 /tmp/hb-config.log /tmp/hb-build.log | tee -a "$OUT/run.log"
   exit 1
 fi
 bin=/tmp/hb/bin
