@@ -407,12 +407,26 @@ void Ops::ffn_act(Recorder& r, bool gelu, const Buffer& g, int64_t g_stride, int
 }
 
 void Ops::argmax(Recorder& r, const Buffer& x, int64_t rows, int64_t n, int64_t stride, const Buffer& out) {
-  struct {
-    uint32_t rows, n, stride;
-  } p{u32(rows), u32(n), u32(stride)};
-  Slot s = param_slot();
-  put(s.data, p);
-  dispatch(r, simple_pipeline("argmax"), {{0, &x}, {1, &out}}, 2, s, u32(rows));
+  constexpr int64_t kChunk = 4096;  // values per first-stage workgroup: 32 of them for a 128k vocabulary
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  const uint64_t part_bytes = uint64_t(rows * chunks) * 8;
+  if (argmax_parts_.size() < part_bytes) {
+    // Work already recorded may still use the smaller buffer: it stays alive with this Ops.
+    if (argmax_parts_.valid()) retired_.push_back(std::move(argmax_parts_));
+    argmax_parts_ = d_.create_buffer(std::max<uint64_t>(part_bytes, 4096), false, "argmax_parts");
+  }
+  const Pipeline& pl = simple_pipeline("argmax");
+  for (uint32_t stage = 0; stage < 2; stage++) {
+    struct {
+      uint32_t rows, n, stride, chunk, n_chunks, stage;
+    } p{u32(rows), u32(n), u32(stride), u32(kChunk), u32(chunks), stage};
+    Slot s = param_slot();
+    put(s.data, p);
+    if (stage == 0)
+      dispatch(r, pl, {{0, &x}, {1, &argmax_parts_}, {2, &dummy_out_}}, 3, s, u32(chunks), u32(rows));
+    else
+      dispatch(r, pl, {{0, &dummy_}, {1, &argmax_parts_}, {2, &out}}, 3, s, u32(rows));
+  }
 }
 
 void Ops::softmax(Recorder& r, const Buffer& x, int64_t rows, int64_t n, int64_t stride) {

@@ -127,6 +127,8 @@ class Ops {
   Device& d_;
   Buffer dummy_;      // bound where a kernel's optional input is absent
   Buffer dummy_out_;  // and where its optional output is
+  Buffer argmax_parts_;          // argmax's per-chunk (value, index) pairs
+  std::vector<Buffer> retired_;  // buffers replaced while recorded work may still use them
   Buffer params_;
   std::vector<uint8_t> params_host_;
   uint32_t slots_used_ = 0;

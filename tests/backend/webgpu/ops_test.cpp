@@ -490,6 +490,35 @@ TEST(WebGpuOps, SoftmaxAndArgmax) {
   EXPECT_LE(rel_l2(download(*dev, xb, want.size()), want), 1e-5);
 }
 
+// Rows spanning many first-stage chunks (4096 values each): the largest value in a late chunk, a tie
+// between two chunks (the first index wins), a row shorter than one chunk, and the vocabulary sizes of
+// the fixtures' largest model (262,144) with the maximum in its very last value.
+TEST(WebGpuOps, ArgmaxAcrossChunks) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  for (const int64_t n : {int64_t(4096 * 5 + 17), int64_t(300), int64_t(262144)}) {
+    const int64_t rows = 4;
+    std::vector<float> x = test::random_floats(rng, size_t(rows * n), 3.0f);
+    x[size_t(1 * n + n - 5)] = 50.0f;
+    x[size_t(2 * n + n / 3)] = x[size_t(2 * n + n - 1)] = 60.0f;
+    x[size_t(3 * n + n - 1)] = 70.0f;
+    Buffer xb = upload(*dev, x), ids = dev->create_buffer(rows * 4);
+    poison(*dev, ids);
+    Recorder r = ops.begin();
+    ops.argmax(r, xb, rows, n, n, ids);
+    ops.submit(r);
+    std::vector<uint32_t> got(rows);
+    dev->read(ids, 0, got.data(), rows * 4);
+    for (int64_t i = 0; i < rows; i++) {
+      auto b = x.begin() + i * n;
+      EXPECT_EQ(got[size_t(i)], uint32_t(std::max_element(b, b + n) - b)) << "n " << n << " row " << i;
+    }
+    EXPECT_EQ(got[2], uint32_t(n / 3)) << "n " << n;
+    EXPECT_EQ(got[3], uint32_t(n - 1)) << "n " << n;
+  }
+}
+
 TEST(WebGpuDevice, ReportsErrorsAsHearthErrors) {
   HEARTH_REQUIRE_GPU(dev);
   EXPECT_THROW(dev->pipeline("broken", "@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }"), Error);
