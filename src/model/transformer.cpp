@@ -190,17 +190,17 @@ void Transformer::run_layers(const BatchToken* batch, int64_t n, KvCache& cache)
 
 // Causal attention of each batch token over its sequence's cached positions, one (token, head) pair per
 // task. Mirrors llama.cpp's f16 cache path: the query is rounded to f16 for the K dot products and the
-// probabilities are rounded to f16 for the V sum.
+// probabilities are rounded to f16 for the V sum. The V sum runs in chunks (kAttentionValueChunk) so that
+// the WebGPU kernel can sum the chunks in parallel and still agree with it exactly.
 void Transformer::attention(int64_t il, const BatchToken* batch, int64_t n, KvCache& cache) {
   const int64_t hd = c_.head_dim_k, hdv = c_.head_dim_v;
   const int64_t QD = c_.q_dim();
   const int64_t group = c_.n_head / c_.n_head_kv;
   const int64_t n_ctx = cache.n_ctx();
   const int n_threads = pool_.size();
-  if (int64_t(scores_.size()) < n_threads * n_ctx) {
-    scores_.resize(size_t(n_threads * n_ctx));
-    q16_.resize(size_t(n_threads * hd));
-  }
+  if (int64_t(scores_.size()) < n_threads * n_ctx) scores_.resize(size_t(n_threads * n_ctx));
+  if (int64_t(q16_.size()) < n_threads * hd) q16_.resize(size_t(n_threads * hd));
+  if (int64_t(value_part_.size()) < n_threads * hdv) value_part_.resize(size_t(n_threads * hdv));
   const bool f16 = cache.type() == KvType::F16;
   const float scale = c_.prescale_q ? 1.0f : (c_.attn_scale > 0 ? c_.attn_scale : 1.0f / std::sqrt(float(hd)));
   const float softcap = c_.attn_logit_softcap;
@@ -210,6 +210,7 @@ void Transformer::attention(int64_t il, const BatchToken* batch, int64_t n, KvCa
   pool_.run([&](int ith, int nth) {
     float* scores = &scores_[size_t(ith * n_ctx)];
     uint16_t* q16 = &q16_[size_t(ith * hd)];
+    float* part = &value_part_[size_t(ith * hdv)];
     for (int64_t task = ith; task < tasks; task += nth) {
       const int64_t t = task / c_.n_head, h = task % c_.n_head, hk = h / group;
       const BatchToken& b = batch[t];
@@ -236,15 +237,20 @@ void Transformer::attention(int64_t il, const BatchToken* batch, int64_t n, KvCa
       const float inv = float(1.0 / sum);
       float* out = &attn_[size_t(t * c_.n_head * hdv + h * hdv)];
       std::fill(out, out + hdv, 0.0f);
-      for (int64_t p = p_begin; p < p_end; p++) {
-        float w = scores[p] * inv;
-        if (f16) {
-          w = cpu::fp16_to_fp32(cpu::fp32_to_fp16(w));
-          cpu::vec_mad_f16(hdv, out, static_cast<const uint16_t*>(cache.v_row(il, b.seq, p)) + hk * hdv, w);
-        } else {
-          const float* v = static_cast<const float*>(cache.v_row(il, b.seq, p)) + hk * hdv;
-          for (int64_t d = 0; d < hdv; d++) out[d] += w * v[d];
+      for (int64_t c0 = p_begin; c0 < p_end; c0 += kAttentionValueChunk) {
+        const int64_t c1 = std::min(p_end, c0 + kAttentionValueChunk);
+        std::fill(part, part + hdv, 0.0f);
+        for (int64_t p = c0; p < c1; p++) {
+          float w = scores[p] * inv;
+          if (f16) {
+            w = cpu::fp16_to_fp32(cpu::fp32_to_fp16(w));
+            cpu::vec_mad_f16(hdv, part, static_cast<const uint16_t*>(cache.v_row(il, b.seq, p)) + hk * hdv, w);
+          } else {
+            const float* v = static_cast<const float*>(cache.v_row(il, b.seq, p)) + hk * hdv;
+            for (int64_t d = 0; d < hdv; d++) part[d] += w * v[d];
+          }
         }
+        for (int64_t d = 0; d < hdv; d++) out[d] += part[d];
       }
     }
   });

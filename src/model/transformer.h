@@ -22,6 +22,11 @@ struct BatchToken {
   bool logits;
 };
 
+// Attention sums its values over positions in chunks of this many, counted from the first attended
+// position: each chunk in order into a zeroed partial, the partials added to the output in chunk order.
+// The WebGPU kernel sums the chunks in parallel and must use the same size to agree bit for bit.
+inline constexpr int64_t kAttentionValueChunk = 32;
+
 class Transformer {
  public:
   // max_batch: most token contributions one forward() call takes; scratch is sized once for it.
@@ -54,6 +59,7 @@ class Transformer {
   std::vector<float> x_, xn_, q_, k_, v_, qkv_, attn_, ffn_a_, ffn_b_, tmp_;
   std::vector<float> scores_;      // per worker: n_ctx-sized score rows
   std::vector<uint16_t> q16_;      // per worker: a query head rounded to f16
+  std::vector<float> value_part_;  // per worker: one value chunk's partial sum (head_dim_v floats)
 };
 
 }  // namespace hearth

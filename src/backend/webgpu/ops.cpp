@@ -7,6 +7,7 @@
 
 #include "backend/webgpu/kernel_source.h"
 #include "hearth/error.h"
+#include "model/transformer.h"
 
 namespace hearth::webgpu {
 
@@ -375,20 +376,39 @@ void Ops::rope_store(Recorder& r, const RopeStoreArgs& a, const Buffer& q, const
            9, s, u32(a.n_head + 2 * a.n_head_kv), u32(a.n_tok));
 }
 
+// Two dispatches: the scores (one thread per position; a (token, head)'s tiles of 64 positions spread
+// over several workgroups), then softmax and the value sum (workgroups per (token, head, column block),
+// the value chunks summed in parallel). Decode at Llama-3.2-1B's shape (32 heads, 8 KV heads of 128) with
+// a context of 600: 32 x 10 score workgroups of 64 threads, then 32 x 8 value workgroups of 256.
 void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache,
                     const Buffer& v_cache, const Buffer& out, const Buffer& scores, const Buffer& batch) {
-  if (a.hd > 512 || a.hdv > 512) throw Error("WebGPU backend: head size " + std::to_string(std::max(a.hd, a.hdv)) + " unsupported");
+  if (a.hd > 512 || a.hdv > 512 || a.hdv % 2)
+    throw Error("WebGPU backend: head size " + std::to_string(std::max(a.hd, a.hdv)) + " unsupported");
+  constexpr int64_t kScoreTile = 64;        // attention_scores.wgsl's WG
+  constexpr int64_t kScoreWorkgroups = 1024;  // aimed at per dispatch; past it workgroups walk several tiles
+  const int64_t span = a.window > 0 ? std::min(a.window, a.n_ctx) : a.n_ctx;
+  const int64_t token_heads = a.n_tok * a.n_head;
+  const int64_t tiles = std::clamp<int64_t>(kScoreWorkgroups / token_heads, 1, (span + kScoreTile - 1) / kScoreTile);
+  // Few (token, head) pairs (decode): narrow column blocks and 32 chunks at once, for many workgroups;
+  // many (prefill): 128 columns per workgroup so the softmax is not redone per block.
+  const int64_t pairs = token_heads >= 256 ? 64 : 8;  // column pairs per value workgroup
   struct {
     uint32_t n_tok, n_head, n_head_kv, hd, hdv, n_ctx, k_layer_base, v_layer_base;
     float scale, softcap;
-    uint32_t window;
+    uint32_t window, tiles_x;
   } p{u32(a.n_tok), u32(a.n_head), u32(a.n_head_kv), u32(a.hd), u32(a.hdv), u32(a.n_ctx),
-      u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)), a.scale, a.softcap, u32(a.window)};
-  Slot s = param_slot();
+      u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)), a.scale, a.softcap, u32(a.window), u32(tiles)};
+  Slot s = param_slot();  // both passes read the same parameters
   put(s.data, p);
-  dispatch(r, simple_pipeline("attention"),
-           {{0, &q}, {1, &k_cache}, {2, &v_cache}, {3, &out}, {4, &scores}, {5, &batch}}, 6, s, u32(a.n_head),
-           u32(a.n_tok));
+  dispatch(r, simple_pipeline("attention_scores"), {{0, &q}, {1, &k_cache}, {2, &scores}, {3, &batch}}, 4, s,
+           u32(tiles), u32(a.n_head), u32(a.n_tok));
+  const std::string name = "attention_values.pairs" + std::to_string(pairs);
+  const Pipeline& values = cached_pipeline(name, [&] {
+    return kernel_source("attention_values.wgsl",
+                         {{"PAIRS", std::to_string(pairs)}, {"CHUNK", std::to_string(kAttentionValueChunk)}});
+  });
+  dispatch(r, values, {{0, &v_cache}, {1, &out}, {2, &scores}, {3, &batch}}, 4, s, ceil_div(a.hdv, 2 * pairs),
+           u32(a.n_head), u32(a.n_tok));
 }
 
 void Ops::ffn_act(Recorder& r, bool gelu, const Buffer& g, int64_t g_stride, int64_t g_offset, const Buffer& u,
