@@ -177,6 +177,39 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   slot_capacity_ = max_dispatches;
   params_ = d_.create_buffer(uint64_t(slot_capacity_) * kSlotBytes, true, "params");
   params_host_.assign(size_t(slot_capacity_) * kSlotBytes, 0);
+  fused_fma_ = probe_fused_fma();
+}
+
+// fma(a, b, -round(a * b)) is the product's rounding error when fused and 0 when rounded twice; the other
+// half of the inputs are plain random triples. Fused only if every result equals the host's std::fma.
+bool Ops::probe_fused_fma() {
+  constexpr size_t kN = 64;
+  std::vector<float> in(3 * kN);
+  uint32_t state = 12345;
+  auto next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return 1.0f + float(state >> 8) * 0x1p-24f;  // [1, 2) with 24 random bits
+  };
+  std::vector<float> want(kN);
+  for (size_t i = 0; i < kN; i++) {
+    const float a = next(), b = (i & 2) ? -next() : next();
+    const float c = (i & 1) ? next() * 0.5f : -(a * b);
+    in[3 * i] = a;
+    in[3 * i + 1] = b;
+    in[3 * i + 2] = c;
+    want[i] = std::fma(a, b, c);
+  }
+  Buffer a = d_.create_buffer(in.size() * 4, false, "fma probe in");
+  Buffer y = d_.create_buffer(kN * 4, false, "fma probe out");
+  d_.write(a, 0, in.data(), in.size() * 4);
+  const Pipeline& p = d_.pipeline("matvec_fma_probe", kernel_source("matvec_fma_probe.wgsl"));
+  BindGroup g = d_.bind(p, {{0, &a}, {1, &y}});
+  Recorder r = d_.record();
+  r.dispatch(p, g, 1);
+  d_.submit(r);
+  std::vector<float> got(kN);
+  d_.read(y, 0, got.data(), kN * 4);
+  return std::memcmp(got.data(), want.data(), kN * 4) == 0;
 }
 
 Recorder Ops::begin() {
@@ -219,20 +252,29 @@ const Pipeline& Ops::simple_pipeline(const std::string& file) {
   return cached_pipeline(file, [&] { return kernel_source(file + ".wgsl"); });
 }
 
-const Pipeline& Ops::matvec_pipeline(TensorType t, int tile, int lanes) {
+const Pipeline& Ops::matvec_pipeline(TensorType t, int tile, int lanes, int decode_rows) {
   const std::string weight = weight_file(t);
-  const std::string name = "matvec." + weight + ".tt" + std::to_string(tile) + ".lanes" + std::to_string(lanes);
+  const char* fma = fused_fma_ ? "fma" : "fma_exact";
+  const std::string name = "matvec." + weight + ".tt" + std::to_string(tile) + ".lanes" + std::to_string(lanes) +
+                           ".rows" + std::to_string(decode_rows) + "." + fma;
   KernelVars vars{{"WEIGHT", weight},
                   {"ACT", act_file(act_format(t))},
                   {"WG", std::to_string(kMatvecThreads)},
                   {"TT", std::to_string(tile)},
-                  {"LANES", std::to_string(lanes)}};
+                  {"LANES", std::to_string(lanes)},
+                  {"ROWS", std::to_string(decode_rows)},
+                  {"FMA", fma}};
   // Plain float rows take the coalesced word-per-lane kernel; Q8_0/Q4_0 and the K-quants the kernels
   // that sum in the CPU's order.
   const bool plain = t == TensorType::F32 || t == TensorType::F16 || t == TensorType::BF16;
   const bool q0 = t == TensorType::Q8_0 || t == TensorType::Q4_0;
   const bool kq = t == TensorType::Q4_K || t == TensorType::Q5_K || t == TensorType::Q6_K;
-  const char* file = plain ? "matvec_float.wgsl" : q0 ? "matvec_q0.wgsl" : kq ? "matvec_k.wgsl" : "matvec.wgsl";
+  const char* file = plain                ? "matvec_float.wgsl"
+                     : q0 && decode_rows  ? "matvec_q0_decode.wgsl"
+                     : q0                 ? "matvec_q0.wgsl"
+                     : kq && decode_rows  ? "matvec_k_decode.wgsl"
+                     : kq                 ? "matvec_k.wgsl"
+                                          : "matvec.wgsl";
   return cached_pipeline(name, [&] { return kernel_source(file, vars); });
 }
 
@@ -287,8 +329,17 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
     lanes = (w.type == TensorType::Q4_0 && w.rows % 8 == 0) ? 1 : 8;
   }
   if (w.type == TensorType::Q4_K || w.type == TensorType::Q5_K || w.type == TensorType::Q6_K) lanes = 8;
-  const int64_t rows_per_wg = kMatvecThreads / lanes;
-  const Pipeline& pl = matvec_pipeline(w.type, tile, lanes);
+  int64_t rows_per_wg = kMatvecThreads / lanes;
+  // Decode: a thread per (row, block, lane) for the exact integer parts, the in-order float chains short
+  // (matvec_k_decode.wgsl, matvec_q0_decode.wgsl). K-quants: one row per workgroup keeps small matrices
+  // spread over every core; large ones take four, sharing the activation sums. Q4_0's one-chain order:
+  // four rows. (Q8_0 keeps matvec_q0.wgsl: its eight lanes per row were faster there in one H100 run.)
+  int decode_rows = 0;
+  if (tile == 1 && (w.type == TensorType::Q4_K || w.type == TensorType::Q5_K || w.type == TensorType::Q6_K))
+    decode_rows = w.rows >= 16384 ? 4 : 1;
+  if (tile == 1 && w.type == TensorType::Q4_0 && lanes == 1) decode_rows = 4;
+  if (decode_rows) rows_per_wg = decode_rows;
+  const Pipeline& pl = matvec_pipeline(w.type, tile, lanes, decode_rows);
   const ActFormat af = act_format(w.type);
   const uint32_t xs = af == ActFormat::F32 ? u32(x_stride) : act_words(af, w.cols);
   const uint32_t max_dim = d_.info().max_workgroups_per_dimension;

@@ -108,13 +108,21 @@ class Ops {
 
   int dispatches_last_submit() const { return last_dispatches_; }
 
+  // Whether the quantized matvecs' in-order float chains use the adapter's fma(), which the constructor
+  // found to round once as the CPU's FMA does (NVIDIA's), or the exact emulation (SwiftShader's rounds
+  // twice). Tests force the fma() kernels on to run them on any adapter.
+  bool fused_fma() const { return fused_fma_; }
+  void set_fused_fma(bool on) { fused_fma_ = on; }
+
  private:
   struct Slot {
     uint32_t index;
     uint8_t* data;
   };
   Slot param_slot();
-  const Pipeline& matvec_pipeline(TensorType t, int tile, int lanes);
+  // decode_rows > 0: the K-quant one-token kernel (matvec_k_decode.wgsl) with that many rows per workgroup.
+  const Pipeline& matvec_pipeline(TensorType t, int tile, int lanes, int decode_rows = 0);
+  bool probe_fused_fma();
   const Pipeline& cached_pipeline(const std::string& name, const std::function<std::string()>& source);
   const Pipeline& simple_pipeline(const std::string& file);
   // Records pipeline + buffers (+ this dispatch's parameter slot as the last binding `param_binding`).
@@ -136,6 +144,7 @@ class Ops {
   std::unordered_map<std::string, BindGroup> bind_cache_;
   std::unordered_map<std::string, const Pipeline*> pipelines_;  // by name; the Device owns them
   int last_dispatches_ = 0;
+  bool fused_fma_ = false;
 };
 
 }  // namespace hearth::webgpu

@@ -24,6 +24,12 @@ const LANES: u32 = 8u;
 const ROWS_PER_WG: u32 = WG / LANES;
 var<workgroup> partial: array<f32, WG * TT>;
 
+// The CPU's FMA rounds once: the template variable FMA is fma where the adapter's fma() does too
+// (probed by Ops), else fma_exact (SwiftShader's fma() rounds twice).
+fn chain_fma(a: f32, b: f32, c: f32) -> f32 {
+  return {{FMA}}(a, b, c);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let first_row = (wid.x + wid.y * P.grid_x) * ROWS_PER_WG;
@@ -48,10 +54,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let xbase = (t0 + t) * P.x_stride;
         let xd = x_scale(xbase, 8u * c);
         let v = kq_lane(b, lane, xbase, 8u * c);
-        // WGSL's fma() may round twice (SwiftShader's does); the CPU's FMA rounds once.
-        acc[t] = fma_exact(f32(v.x), xd * d, acc[t]);
+        acc[t] = chain_fma(f32(v.x), xd * d, acc[t]);
         if (KQ_MINS && lane < 4u) {
-          acc_m[t] = fma_exact(f32(v.y), -xd * dmin, acc_m[t]);
+          acc_m[t] = chain_fma(f32(v.y), -xd * dmin, acc_m[t]);
         }
       }
     }

@@ -26,6 +26,12 @@ const LANES: u32 = {{LANES}}u;
 const ROWS_PER_WG: u32 = WG / LANES;
 var<workgroup> partial: array<f32, WG * TT>;
 
+// The CPU's FMA rounds once: the template variable FMA is fma where the adapter's fma() does too
+// (probed by Ops), else fma_exact (SwiftShader's fma() rounds twice).
+fn chain_fma(a: f32, b: f32, c: f32) -> f32 {
+  return {{FMA}}(a, b, c);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let first_row = (wid.x + wid.y * P.grid_x) * ROWS_PER_WG;
@@ -54,8 +60,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
             idot += word_idot(b, k, x_word(xbase, c, k));
           }
         }
-        // WGSL's fma() may round twice (SwiftShader's does); the CPU's FMA rounds once.
-        acc[t] = fma_exact(f32(idot), wd * x_scale(xbase, c), acc[t]);
+        acc[t] = chain_fma(f32(idot), wd * x_scale(xbase, c), acc[t]);
       }
     }
   }

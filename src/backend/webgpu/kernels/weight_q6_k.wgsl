@@ -67,3 +67,27 @@ fn kq_lane(b: u32, l: u32, xbase: u32, c0: u32) -> vec2<i32> {
   }
   return vec2<i32>(isum, 0);
 }
+
+// For matvec_k_decode.wgsl: kq_lane with each quant word read once for both of its nibbles and the
+// activation group sums taken from `g` (groups 4(l/2)..4(l/2)+3; lane l needs groups 2l and 2l+1).
+fn kq_group_base(l: u32) -> u32 {
+  return 4u * (l >> 1u);
+}
+fn kq_lane_g(b: u32, l: u32, xbase: u32, c0: u32, g: vec4<i32>) -> vec2<i32> {
+  let odd = (l & 1u) == 1u;
+  let bs0 = select(g.x, g.z, odd);
+  let bs1 = select(g.y, g.w, odd);
+  var isum = -32 * (w_i8(b + 192u + 2u * l) * bs0 + w_i8(b + 193u + 2u * l) * bs1);
+  let hi_half = select(0u, 1u, l >= 4u);
+  for (var h = 0u; h < 2u; h++) {
+    let qh = w_u32(b + 128u + 32u * h + 4u * l);
+    for (var k = 0u; k < 2u; k++) {
+      let ql = w_u32(b + 64u * h + 32u * k + 4u * l);
+      let qa = (ql & 0x0f0f0f0fu) | (((qh >> (2u * k)) & 0x03030303u) << 4u);
+      let qb = ((ql >> 4u) & 0x0f0f0f0fu) | (((qh >> (2u * k + 4u)) & 0x03030303u) << 4u);
+      isum += w_i8(b + 192u + 8u * h + 2u * k + hi_half) * dot4I8Packed(qa, x_word(xbase, c0 + 4u * h + k, l));
+      isum += w_i8(b + 196u + 8u * h + 2u * k + hi_half) * dot4I8Packed(qb, x_word(xbase, c0 + 4u * h + k + 2u, l));
+    }
+  }
+  return vec2<i32>(isum, 0);
+}
