@@ -433,7 +433,7 @@ void Ops::rope_store(Recorder& r, const RopeStoreArgs& a, const Buffer& q, const
 // a context of 600: 32 x 10 score workgroups of 64 threads, then 32 x 8 value workgroups of 256.
 void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache,
                     const Buffer& v_cache, const Buffer& out, const Buffer& scores, const Buffer& batch) {
-  if (a.hd > 512 || a.hdv > 512 || a.hdv % 2)
+  if (a.hd < 1 || a.hd > 512 || a.hdv > 512 || a.hdv % 2)
     throw Error("WebGPU backend: head size " + std::to_string(std::max(a.hd, a.hdv)) + " unsupported");
   constexpr int64_t kScoreTile = 64;        // attention_scores.wgsl's WG
   constexpr int64_t kScoreWorkgroups = 1024;  // aimed at per dispatch; past it workgroups walk several tiles
@@ -451,14 +451,16 @@ void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const 
       u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)), a.scale, a.softcap, u32(a.window), u32(tiles)};
   Slot s = param_slot();  // both passes read the same parameters
   put(s.data, p);
-  dispatch(r, simple_pipeline("attention_scores"), {{0, &q}, {1, &k_cache}, {2, &scores}, {3, &batch}}, 4, s,
-           u32(tiles), u32(a.n_head), u32(a.n_tok));
-  const std::string name = "attention_values.pairs" + std::to_string(pairs);
-  const Pipeline& values = cached_pipeline(name, [&] {
+  const Pipeline& score_pass = cached_pipeline("attention_scores.hd" + std::to_string(a.hd), [&] {
+    return kernel_source("attention_scores.wgsl", {{"HD", std::to_string(a.hd)}});
+  });
+  dispatch(r, score_pass, {{0, &q}, {1, &k_cache}, {2, &scores}, {3, &batch}}, 4, s, u32(tiles), u32(a.n_head),
+           u32(a.n_tok));
+  const Pipeline& value_pass = cached_pipeline("attention_values.pairs" + std::to_string(pairs), [&] {
     return kernel_source("attention_values.wgsl",
                          {{"PAIRS", std::to_string(pairs)}, {"CHUNK", std::to_string(kAttentionValueChunk)}});
   });
-  dispatch(r, values, {{0, &v_cache}, {1, &out}, {2, &scores}, {3, &batch}}, 4, s, ceil_div(a.hdv, 2 * pairs),
+  dispatch(r, value_pass, {{0, &v_cache}, {1, &out}, {2, &scores}, {3, &batch}}, 4, s, ceil_div(a.hdv, 2 * pairs),
            u32(a.n_head), u32(a.n_tok));
 }
 

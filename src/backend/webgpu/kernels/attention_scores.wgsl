@@ -14,7 +14,8 @@
 @group(0) @binding(4) var<uniform> P: Params;
 
 const WG: u32 = 64u;
-var<workgroup> q16: array<f32, 512>;
+const HD: u32 = {{HD}}u;  // the key head size, fixed per pipeline so that key_dot's loops unroll fully
+var<workgroup> q16: array<f32, HD>;
 
 fn half_at(buf_word: u32, lo: bool) -> f32 {
   return half_to_f32(select(buf_word >> 16u, buf_word & 0xffffu, lo));
@@ -29,8 +30,8 @@ fn key_at(kb: u32, e: u32) -> f32 {
 // after them go to the first), folded (0+1)+(2+3), lanes reduced as 128-bit halves then {0,2}+{1,3}, then
 // the tail one by one. Each 32-element step loads its 16 key words before any product needs them.
 fn key_dot(kb: u32) -> f32 {
-  let n32 = P.hd / 32u * 32u;
-  let n8 = P.hd / 8u * 8u;
+  const n32 = HD / 32u * 32u;
+  const n8 = HD / 8u * 8u;
   var a: array<f32, 32>;  // a[8 * m + l]: accumulator m, lane l
   for (var i = 0u; i < n32; i += 32u) {
     var w: array<u32, 16>;
@@ -51,7 +52,7 @@ fn key_dot(kb: u32) -> f32 {
     v[l] = (a[l] + a[8u + l]) + (a[16u + l] + a[24u + l]);
   }
   var s = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
-  for (var i = n8; i < P.hd; i++) {
+  for (var i = n8; i < HD; i++) {
     s += key_at(kb, i) * q16[i];
   }
   return s;
@@ -66,7 +67,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     return;  // no position for this workgroup (the whole workgroup leaves, so no barrier is skipped)
   }
   let qb = t * P.n_head * P.hd + h * P.hd;
-  for (var i = lid; i < P.hd; i += WG) {
+  for (var i = lid; i < HD; i += WG) {
     q16[i] = f16_round(Q[qb + i]);
   }
   workgroupBarrier();
