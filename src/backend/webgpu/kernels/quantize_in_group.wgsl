@@ -1,9 +1,9 @@
-// Q8_0 / Q8_K quantization of activations inside the 256-thread kernel that produces them (the norms,
-// the gated activation), so the matvecs that read them need no quantization pass of their own. The
-// arithmetic is quantize_q8_0.wgsl's and quantize_q8_k.wgsl's, which match the CPU's bytes. The including
-// kernel declares `XQ: array<u32>` (read_write) and `fn produced_value(i: u32) -> f32` (its output, read
-// back), and includes float_formats.wgsl and exact_float.wgsl.
-// Every function here has barriers: call it from uniform control flow, from all 256 threads.
+// Q8_0 / Q8_K blocks of activations, with the CPU's arithmetic (the op tests compare the bytes): used by the
+// quantization passes (quantize_q8_0/q8_k.wgsl) and inside the 256-thread kernels that produce a matvec's
+// input (the norms, the gated activation), which then need no pass of their own. The including kernel
+// declares `XQ: array<u32>` (read_write) and `fn produced_value(i: u32) -> f32` (its output, read back), and
+// includes float_formats.wgsl and exact_float.wgsl. Every function here has barriers: call it from uniform
+// control flow, from every thread of the workgroup (at most 256).
 
 var<workgroup> q_best_abs: array<f32, 256>;
 var<workgroup> q_best_val: array<f32, 256>;
