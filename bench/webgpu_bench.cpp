@@ -294,13 +294,11 @@ void breakdown(const std::string& path, double ceiling_gbs, int prompt_len, int 
   tr.forward_greedy(batch.data(), prompt_len, &id);
   const double prefill_s = seconds(t0);
   const int prefill_dispatches = tr.last_dispatch_count();
-  // Decode as the Engine does: steps queued ahead before the host waits for an id.
+  // Decode as the Engine does: each step queued before the host waits for the previous one's id.
   t0 = Clock::now();
   tr.submit_greedy_step(id, prompt_len);
-  int queued = 0;
   for (int i = 0; i < decode_len; i++) {
-    while (queued < i + WebGpuTransformer::kMaxGreedySteps - 1 && queued + 1 < decode_len)
-      tr.submit_greedy_step(-1, prompt_len + ++queued);
+    if (i + 1 < decode_len) tr.submit_greedy_step(-1, prompt_len + i + 1);
     id = tr.take_greedy_step();
   }
   const double decode_s = seconds(t0);

@@ -46,10 +46,6 @@ void prefault(const GgufFile& file, const std::function<void(double)>& progress)
   }
   if (progress) progress(1.0);
 }
-// WebGPU greedy steps queued beyond the one the host waits for: two absorb the host's wake-up and
-// recording time where it is close to a step's GPU time (the browser build's JS device layer).
-constexpr int32_t kGreedyStepsAhead = webgpu::WebGpuTransformer::kMaxGreedySteps - 1;
-
 // Greedy without penalties: the argmax of the raw logits, which the GPU can pick itself.
 bool plain_greedy(const SamplingParams& p) {
   return p.temperature <= 0.0f && p.repeat_penalty == 1.0f && p.frequency_penalty == 0.0f &&
@@ -79,7 +75,6 @@ struct Engine::Impl {
   bool ids_only = false;           // WebGPU greedy: forward passes return the argmax id, not logits
   TokenId next_id = 0;             // that id
   bool ahead = false;              // WebGPU greedy: the step for next_id is already submitted
-  int32_t queued_to = -1;          // and the last position a step was queued for
   ModelInfo info;
   int64_t batch = 256;
   std::vector<TokenId> cached;     // tokens whose keys/values are in the cache, in order
@@ -124,17 +119,14 @@ struct Engine::Impl {
   void step(TokenId token) {
     const int32_t pos = int32_t(cached.size());
     if (gpu_transformer && ids_only) {
-      // The GPU runs ahead of the host: the step for `token` was queued by an earlier call (its input read
-      // on the GPU from the previous step's argmax), and the next kGreedyStepsAhead are queued before
-      // waiting here, so the GPU stays busy while the host waits, wakes and records.
+      // The GPU runs a step ahead of the host: the step for `token` was queued by the previous call (its
+      // input read on the GPU from that call's argmax), and the next one is queued before waiting here.
       if (!ahead || token != next_id) {
         gpu_transformer->drop_greedy_steps();
         gpu_transformer->submit_greedy_step(token, pos);
-        queued_to = pos;
       }
-      while (queued_to < pos + kGreedyStepsAhead && queued_to + 1 < n_ctx)
-        gpu_transformer->submit_greedy_step(-1, ++queued_to);
-      ahead = queued_to > pos;
+      ahead = pos + 1 < n_ctx;
+      if (ahead) gpu_transformer->submit_greedy_step(-1, pos + 1);
       next_id = gpu_transformer->take_greedy_step();
       cached.push_back(token);
       return;

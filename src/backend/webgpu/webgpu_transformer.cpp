@@ -191,7 +191,8 @@ WebGpuTransformer::WebGpuTransformer(const ModelConfig& c, const ModelWeights& w
   ids_ = d.create_buffer(uint64_t(max_out_) * 4, false, "ids");
   readback_logits_ = d.create_readback_buffer(uint64_t(max_out_) * uint64_t(c.n_vocab) * 4);
   readback_ids_ = d.create_readback_buffer(uint64_t(max_out_) * 4);
-  for (Buffer& b : readback_step_) b = d.create_readback_buffer(4);
+  readback_step_[0] = d.create_readback_buffer(4);
+  readback_step_[1] = d.create_readback_buffer(4);
   d.wait_idle();  // surface any allocation or upload error here, at load
 }
 
@@ -351,11 +352,9 @@ void WebGpuTransformer::forward_greedy(const BatchToken* batch, int64_t n, int32
 }
 
 void WebGpuTransformer::submit_greedy_step(int32_t token, int32_t pos, int32_t seq) {
-  if (int(in_flight_.size()) == kMaxGreedySteps)
-    throw Error(fmt::format("WebGPU backend: {} greedy steps are in flight already", kMaxGreedySteps));
+  if (in_flight_.size() == 2) throw Error("WebGPU backend: two greedy steps are in flight already");
   if (token < 0 && !have_ids_) throw Error("WebGPU backend: a chained greedy step needs a previous argmax");
-  // Steps are taken in order, so the slots in flight are consecutive and the next one is free.
-  const int slot = in_flight_.empty() ? 0 : (in_flight_.back() + 1) % kMaxGreedySteps;
+  const int slot = in_flight_.empty() ? 0 : 1 - in_flight_.back();
   const BatchToken b{token < 0 ? 0 : token, pos, seq, true};
   Recorder r = ops_.begin();
   // The batch row is written on the queue before this command buffer runs; the copy then replaces its

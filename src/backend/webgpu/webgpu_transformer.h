@@ -40,10 +40,9 @@ class WebGpuTransformer {
   // the GPU's work on the previous one. submit_greedy_step() records and submits a one-token step of
   // sequence `seq` at `pos` without waiting; with token < 0 its input is the argmax of the step submitted
   // just before it (this one's or forward_greedy()'s), copied on the GPU. take_greedy_step() waits for the
-  // oldest step in flight and returns its argmax. At most kMaxGreedySteps are in flight. drop_greedy_steps()
+  // oldest step in flight and returns its argmax. At most two steps are in flight. drop_greedy_steps()
   // waits for and discards them (a dropped step's KV row lies past what the caller keeps, and is
   // overwritten when that position is fed again); forward() and forward_greedy() drop them first.
-  static constexpr int kMaxGreedySteps = 3;
   void submit_greedy_step(int32_t token, int32_t pos, int32_t seq = 0);
   int32_t take_greedy_step();
   void drop_greedy_steps();
@@ -83,7 +82,7 @@ class WebGpuTransformer {
   Buffer batch_;
   Buffer x_, xn_, q_, k_, v_, attn_, ffn_a_, ffn_b_, ffn_h_, tmp_, xq0_, xqk_, xh_, scores_, x_out_, logits_, ids_;
   Buffer readback_logits_, readback_ids_;
-  Buffer readback_step_[kMaxGreedySteps];  // one per step in flight (a mapped buffer cannot take a copy)
+  Buffer readback_step_[2];     // one per greedy step in flight (a mapped buffer cannot take a copy)
   std::deque<int> in_flight_;   // their readback_step_ indices, oldest first
   bool have_ids_ = false;       // ids_ holds an argmax a chained step may read
   std::vector<uint32_t> batch_host_;

@@ -128,15 +128,12 @@ TEST(WebGpuGreedyChain, ChainedStepsEqualOneStepAtATime) {
     stepwise.push_back(id);
   }
 
-  // Queued as far ahead as the transformer allows, as the Engine does.
   std::vector<int32_t> chained(1);
   tf.forward_greedy(batch.data(), n, &chained[0]);
   tf.submit_greedy_step(chained[0], n);
-  int queued = 0;
   for (int i = 0; i < kSteps; i++) {
-    while (queued < i + WebGpuTransformer::kMaxGreedySteps - 1 && queued + 1 < kSteps)
-      tf.submit_greedy_step(-1, n + ++queued);
-    EXPECT_LE(tf.greedy_steps_in_flight(), WebGpuTransformer::kMaxGreedySteps);
+    if (i + 1 < kSteps) tf.submit_greedy_step(-1, n + i + 1);
+    EXPECT_LE(tf.greedy_steps_in_flight(), 2);
     chained.push_back(tf.take_greedy_step());
   }
   EXPECT_EQ(chained, stepwise);
@@ -146,8 +143,8 @@ TEST(WebGpuGreedyChain, ChainedStepsEqualOneStepAtATime) {
   // A step queued ahead and then dropped leaves nothing behind: re-feeding from its position gives the
   // same tokens (its KV row is overwritten).
   tf.submit_greedy_step(stepwise[4], n + 4);
-  for (int i = 1; i < WebGpuTransformer::kMaxGreedySteps; i++) tf.submit_greedy_step(-1, n + 4 + i);
-  EXPECT_THROW(tf.submit_greedy_step(-1, n + 4 + WebGpuTransformer::kMaxGreedySteps), Error);
+  tf.submit_greedy_step(-1, n + 5);
+  EXPECT_THROW(tf.submit_greedy_step(-1, n + 6), Error);
   EXPECT_EQ(tf.take_greedy_step(), stepwise[5]);
   tf.drop_greedy_steps();
   int32_t id = -1;
