@@ -475,8 +475,8 @@ void Ops::ffn_act(Recorder& r, bool gelu, const Buffer& g, int64_t g_stride, int
       ggml_exp ? 1u : 0u, round_mode(fold.format), quant_mode(fold.format), act_words(fold.format, n)};
   Slot s = param_slot();
   put(s.data, p);
-  dispatch(r, simple_pipeline("ffn_act"), {{0, &g}, {1, &u}, {2, &y}, {3, &or_dummy_out(fold.xq)}}, 4, s, ceil_div(n, 256),
-           u32(n_tok));
+  dispatch(r, simple_pipeline("ffn_act"), {{0, &g}, {1, &u}, {2, &y}, {3, &or_dummy_out(fold.xq)}}, 4, s,
+           ceil_div(n, 256), u32(n_tok));
 }
 
 void Ops::argmax(Recorder& r, const Buffer& x, int64_t rows, int64_t n, int64_t stride, const Buffer& out) {

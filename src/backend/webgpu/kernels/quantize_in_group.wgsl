@@ -82,6 +82,14 @@ fn q8_k_blocks(v: vec4<f32>, lid: u32, valid: bool, ob: u32) {
   }
 }
 
+// Four produced values from x on (zeros where the block does not exist).
+fn produced_quad(x: u32, valid: bool) -> vec4<f32> {
+  if (!valid) {
+    return vec4<f32>(0.0);
+  }
+  return vec4<f32>(produced_value(x), produced_value(x + 1u), produced_value(x + 2u), produced_value(x + 3u));
+}
+
 // n values (a multiple of the block size) from produced_value(xb ..), quantized into XQ[qb ..]: mode 1 =
 // Q8_0, 2 = Q8_K. The row was written by other threads of this workgroup: a storage barrier first.
 fn quantize_row_in_group(xb: u32, n: u32, qb: u32, mode: u32, lid: u32) {
@@ -91,24 +99,14 @@ fn quantize_row_in_group(xb: u32, n: u32, qb: u32, mode: u32, lid: u32) {
     for (var base = 0u; base < nb; base += 32u) {
       let blk = base + lid / 8u;
       let valid = blk < nb;
-      var v = vec4<f32>(0.0);
-      if (valid) {
-        let x = xb + blk * 32u + 4u * (lid % 8u);
-        v = vec4<f32>(produced_value(x), produced_value(x + 1u), produced_value(x + 2u), produced_value(x + 3u));
-      }
-      q8_0_blocks(v, lid, valid, qb + blk * 9u);
+      q8_0_blocks(produced_quad(xb + blk * 32u + 4u * (lid % 8u), valid), lid, valid, qb + blk * 9u);
     }
   } else if (mode == 2u) {
     let nb = n / 256u;
     for (var base = 0u; base < nb; base += 4u) {
       let blk = base + lid / 64u;
       let valid = blk < nb;
-      var v = vec4<f32>(0.0);
-      if (valid) {
-        let x = xb + blk * 256u + 4u * (lid % 64u);
-        v = vec4<f32>(produced_value(x), produced_value(x + 1u), produced_value(x + 2u), produced_value(x + 3u));
-      }
-      q8_k_blocks(v, lid, valid, qb + blk * 65u);
+      q8_k_blocks(produced_quad(xb + blk * 256u + 4u * (lid % 64u), valid), lid, valid, qb + blk * 65u);
     }
   }
 }

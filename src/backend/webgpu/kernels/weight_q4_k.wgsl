@@ -67,22 +67,13 @@ fn kq_group_base(l: u32) -> u32 {
   return 4u * (l & 3u);
 }
 fn kq_lane_g(b: u32, l: u32, xbase: u32, c0: u32, g: vec4<i32>) -> vec2<i32> {
-  let s0 = W[(b + 4u) >> 2u];
-  let s1 = W[(b + 8u) >> 2u];
-  let s2 = W[(b + 12u) >> 2u];
-  let sc_lo = s0 & 0x3f3f3f3fu;                                  // scales of sub-blocks 0..3
-  let sc_hi = (s2 & 0x0f0f0f0fu) | ((s0 >> 2u) & 0x30303030u);   // 4..7
+  let ks = k_scale_words(b);
   var isum = 0i;
   for (var p = 0u; p < 4u; p++) {
     let q = W[(b + 16u + 32u * p + 4u * l) >> 2u];
-    let sc = select(sc_lo, sc_hi, p >= 2u) >> ((p & 1u) * 16u);
+    let sc = k_pair(ks.sc, p);
     isum += i32(sc & 0xffu) * dot4I8Packed(q & 0x0f0f0f0fu, x_word(xbase, c0 + 2u * p, l));
     isum += i32((sc >> 8u) & 0xffu) * dot4I8Packed((q >> 4u) & 0x0f0f0f0fu, x_word(xbase, c0 + 2u * p + 1u, l));
   }
-  var msum = 0i;
-  if (l < 4u) {
-    let m = select(s1 & 0x3f3f3f3fu, ((s2 >> 4u) & 0x0f0f0f0fu) | ((s1 >> 2u) & 0x30303030u), l >= 2u) >> ((l & 1u) * 16u);
-    msum = i32(m & 0xffu) * (g.x + g.y) + i32((m >> 8u) & 0xffu) * (g.z + g.w);
-  }
-  return vec2<i32>(isum, msum);
+  return vec2<i32>(isum, select(0i, k_min_lane(ks, l, g), l < 4u));
 }
