@@ -24,11 +24,7 @@ const LANES: u32 = 8u;
 const ROWS_PER_WG: u32 = WG / LANES;
 var<workgroup> partial: array<f32, WG * TT>;
 
-// The CPU's FMA rounds once: the template variable FMA is fma where the adapter's fma() does too
-// (probed by Ops), else fma_exact (SwiftShader's fma() rounds twice).
-fn chain_fma(a: f32, b: f32, c: f32) -> f32 {
-  return {{FMA}}(a, b, c);
-}
+#include "chain_fma.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

@@ -33,9 +33,7 @@ var<workgroup> blk_scale: array<f32, ROWS * CB>;
 var<workgroup> blk_mscale: array<f32, ROWS * CB>;
 var<workgroup> x_groups: array<i32, CB * 16u>;
 
-fn chain_fma(a: f32, b: f32, c: f32) -> f32 {
-  return {{FMA}}(a, b, c);
-}
+#include "chain_fma.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

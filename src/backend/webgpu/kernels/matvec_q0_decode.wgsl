@@ -27,9 +27,7 @@ const WG: u32 = ROWS * CB;
 var<workgroup> vals: array<f32, WG>;
 var<workgroup> scales: array<f32, WG>;
 
-fn chain_fma(a: f32, b: f32, c: f32) -> f32 {
-  return {{FMA}}(a, b, c);
-}
+#include "chain_fma.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
