@@ -320,6 +320,7 @@ void Ops::quantize(Recorder& r, ActFormat f, const Buffer& x, int64_t n_tok, int
 
 void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok, int64_t x_stride, const Buffer& y,
                  int64_t y_stride, int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
+  if (matmul(r, w, x, n_tok, x_stride, y, y_stride, y_offset, bias, softcap, accumulate)) return;
   const int tile = n_tok == 1 ? 1 : kTokenTile;
   int lanes = 4;
   while (lanes < kMatvecThreads && lanes < w.cols / 32) lanes *= 2;

@@ -123,6 +123,10 @@ class Ops {
   // decode_rows > 0: the K-quant one-token kernel (matvec_k_decode.wgsl) with that many rows per workgroup.
   const Pipeline& matvec_pipeline(TensorType t, int tile, int lanes, int decode_rows = 0);
   bool probe_fused_fma();
+  // matvec of many tokens (prefill) through the tiled kernels of ops_matmul.cpp; false (nothing recorded)
+  // for fewer tokens than those kernels' tiles pay off at, which the matvec kernels then take.
+  bool matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok, int64_t x_stride, const Buffer& y,
+              int64_t y_stride, int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
   const Pipeline& cached_pipeline(const std::string& name, const std::function<std::string()>& source);
   const Pipeline& simple_pipeline(const std::string& file);
   // Records pipeline + buffers (+ this dispatch's parameter slot as the last binding `param_binding`).

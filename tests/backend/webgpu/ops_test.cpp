@@ -171,6 +171,48 @@ TEST(WebGpuOps, QuantizedMatvecWithAdapterFma) {
     }
 }
 
+// Prefill through the tiled matmul kernels (ops_matmul.cpp): 70 tokens are whole token tiles and a
+// remainder, 67 and 136 rows whole row tiles and a partial one, 768 columns three K super-blocks and 800
+// columns three steps of 8 Q8_0 blocks and a partial one; 40-row bindings end inside a row tile. Q4_0 at
+// 136 rows (a multiple of 8) takes the one-chain order. Quantized outputs bit-equal to the CPU's (x86).
+TEST(WebGpuOps, PrefillMatmulMatchesCpu) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  const std::string simd = cpu::simd_name();
+  const bool x86 = simd == "avx2" || simd == "avx512vnni";
+  const int64_t n = 70;
+  // Second pass: the quantized kernels with the adapter's fma(), forced on where the probe found it
+  // unfused (SwiftShader: then only close).
+  for (bool forced_fma : {false, true}) {
+    if (forced_fma) {
+      if (ops.fused_fma()) break;
+      ops.set_fused_fma(true);
+    }
+    for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0,
+                            TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K}) {
+      const bool kq = type == TensorType::Q4_K || type == TensorType::Q5_K || type == TensorType::Q6_K;
+      const bool exact = kq || type == TensorType::Q8_0 || type == TensorType::Q4_0;
+      if (forced_fma && !exact) continue;
+      const int64_t cols = kq ? 768 : 800;
+      for (int64_t rows : {int64_t(67), type == TensorType::Q4_0 ? int64_t(136) : int64_t(0)}) {
+        if (rows == 0) continue;
+        SCOPED_TRACE(std::string(tensor_type_name(type)) + " " + std::to_string(rows) + "x" + std::to_string(cols) +
+                     (forced_fma ? ", fma()" : ""));
+        HostWeight w = make_weight(rng, type, rows, cols);
+        GpuWeight gw = GpuWeight::upload(*dev, w.m, tensor_row_bytes(type, cols) * 40);
+        std::vector<float> x = test::random_floats(rng, size_t(n * cols));
+        std::vector<float> want = cpu_matmul(w.m, x, n);
+        std::vector<float> got = gpu_matmul(*dev, ops, gw, x, n);
+        size_t differ = 0;
+        for (size_t i = 0; i < want.size(); i++) differ += got[i] != want[i];
+        if (exact && x86 && !forced_fma) EXPECT_EQ(differ, 0u) << "outputs not bit-equal to the CPU's";
+        else EXPECT_LE(rel_l2(got, want), kTol);
+      }
+    }
+  }
+}
+
 TEST(WebGpuOps, MatvecBiasSoftcapAndAccumulate) {
   HEARTH_REQUIRE_GPU(dev);
   HEARTH_SEEDED_RNG(rng);

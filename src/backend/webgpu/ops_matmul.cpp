@@ -1,0 +1,107 @@
+// Prefill: the matvec of many tokens as tiled matmul kernels (matmul_k.wgsl, matmul_q0.wgsl,
+// matmul_float.wgsl). A workgroup stages a tile of tokens' activations in workgroup memory and every
+// thread keeps a few rows' weights in registers for several tokens, where the matvec kernels re-read
+// both from memory for every 8 tokens. The quantized ones keep each output's float operations and their
+// order exactly as matvec's, so they stay bit-equal to the CPU backend.
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "backend/webgpu/kernel_source.h"
+#include "backend/webgpu/ops.h"
+#include "hearth/error.h"
+
+namespace hearth::webgpu {
+
+namespace {
+
+constexpr int64_t kMinTokens = 16;
+
+uint32_t to_u32(int64_t v) {
+  if (v < 0 || v > int64_t(UINT32_MAX)) throw Error("WebGPU: value " + std::to_string(v) + " overflows a kernel parameter");
+  return uint32_t(v);
+}
+
+// A kernel's source and its tile: rows and tokens per workgroup.
+struct MatmulKernel {
+  std::string name;
+  std::string file;
+  KernelVars vars;
+  int64_t tile_rows = 0, tile_tokens = 0;
+};
+
+// Per thread R rows x T tokens; TG token groups per workgroup of 256 threads (LANES threads per output).
+MatmulKernel quantized_kernel(TensorType t, int64_t rows, const char* fma) {
+  const bool kq = t == TensorType::Q4_K || t == TensorType::Q5_K || t == TensorType::Q6_K;
+  // matvec_q0.wgsl's orders: Q4_0 with rows a multiple of 8 as one chain per output, else eight lanes.
+  const int lanes = (t == TensorType::Q4_0 && rows % 8 == 0) ? 1 : 8;
+  const int r = 4, tok = lanes == 1 ? 4 : 8, tg = lanes == 1 ? 8 : 4;
+  MatmulKernel k;
+  k.tile_rows = int64_t(256 / lanes / tg) * r;
+  k.tile_tokens = int64_t(tg) * tok;
+  k.vars = {{"R", std::to_string(r)}, {"T", std::to_string(tok)}, {"TG", std::to_string(tg)}, {"FMA", fma}};
+  if (kq) {
+    const std::string lane_file = t == TensorType::Q4_K ? "matmul_k_q4_k" : t == TensorType::Q5_K ? "matmul_k_q5_k" : "matmul_k_q6_k";
+    k.file = "matmul_k.wgsl";
+    k.vars["LANE_FILE"] = lane_file;
+    k.name = "matmul." + lane_file;
+  } else {
+    const bool q4 = t == TensorType::Q4_0;
+    k.file = "matmul_q0.wgsl";
+    k.vars["BLOCK_BYTES"] = q4 ? "18" : "34";
+    k.vars["Q4"] = q4 ? "true" : "false";
+    k.vars["LANES"] = std::to_string(lanes);
+    k.name = std::string("matmul_q0.") + (q4 ? "q4_0" : "q8_0") + ".lanes" + std::to_string(lanes);
+  }
+  k.name += ".r" + std::to_string(r) + ".t" + std::to_string(tok) + ".tg" + std::to_string(tg) + "." + fma;
+  return k;
+}
+
+// Per thread 4 RQ rows x 4 TQ tokens; a workgroup 64 RQ x 64 TQ, staged KS values of the rows at a time.
+MatmulKernel float_kernel(TensorType t) {
+  const char* weight = t == TensorType::F32 ? "weight_f32" : t == TensorType::F16 ? "weight_f16" : "weight_bf16";
+  const int rq = 1, tq = 1, ks = 16;
+  return {std::string("matmul_float.") + weight + ".rq" + std::to_string(rq) + ".tq" + std::to_string(tq) +
+              ".ks" + std::to_string(ks),
+          "matmul_float.wgsl",
+          {{"WEIGHT", weight}, {"RQ", std::to_string(rq)}, {"TQ", std::to_string(tq)}, {"KS", std::to_string(ks)}},
+          64 * rq,
+          64 * tq};
+}
+
+}  // namespace
+
+bool Ops::matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok, int64_t x_stride, const Buffer& y,
+                 int64_t y_stride, int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
+  // Below this, most of a tile's tokens would idle and its wide row tiles leave few workgroups (batched
+  // decode of a few sequences, the logits of a prefill's last tokens): the matvec kernels' 8-token tile
+  // serves those. A first guess, to be measured on the H100.
+  if (n_tok < kMinTokens) return false;
+  const bool plain = w.type == TensorType::F32 || w.type == TensorType::F16 || w.type == TensorType::BF16;
+  const MatmulKernel k = plain ? float_kernel(w.type) : quantized_kernel(w.type, w.rows, fused_fma_ ? "fma" : "fma_exact");
+  const Pipeline& pl = cached_pipeline(k.name, [&] { return kernel_source(k.file, k.vars); });
+  const ActFormat af = act_format(w.type);
+  const uint32_t xs = af == ActFormat::F32 ? to_u32(x_stride) : act_words(af, w.cols);
+  const uint32_t max_dim = d_.info().max_workgroups_per_dimension;
+  const uint32_t token_tiles = to_u32((n_tok + k.tile_tokens - 1) / k.tile_tokens);
+  if (token_tiles > max_dim) throw Error("WebGPU: " + std::to_string(n_tok) + " tokens in one matmul are too many");
+  for (const GpuWeight::Part& part : w.parts) {
+    struct {
+      uint32_t rows, cols, n_tok, row_bytes, x_stride, y_stride, y_offset, row_base, grid_x, has_bias;
+      float softcap;
+      uint32_t accumulate;
+    } p{to_u32(part.rows), to_u32(w.cols), to_u32(n_tok), to_u32(int64_t(w.row_bytes)), xs, to_u32(y_stride),
+        to_u32(y_offset), to_u32(part.row_begin), 0, bias ? 1u : 0u, softcap, accumulate ? 1u : 0u};
+    const int64_t groups = (part.rows + k.tile_rows - 1) / k.tile_rows;
+    const uint32_t gx = std::min<uint32_t>(to_u32(groups), max_dim);
+    p.grid_x = gx;
+    Slot s = param_slot();
+    static_assert(sizeof(p) <= 256);
+    std::memcpy(s.data, &p, sizeof(p));
+    dispatch(r, pl, {{0, &part.buffer}, {1, &x}, {2, &y}, {3, &or_dummy(bias)}}, 4, s, gx,
+             to_u32((groups + gx - 1) / gx), token_tiles);
+  }
+  return true;
+}
+
+}  // namespace hearth::webgpu
