@@ -57,16 +57,9 @@ MatmulKernel quantized_kernel(TensorType t, int64_t rows, const char* fma) {
   return k;
 }
 
-// Per thread 4 RQ rows x 4 TQ tokens; a workgroup 64 RQ x 64 TQ, staged KS values of the rows at a time.
 MatmulKernel float_kernel(TensorType t) {
   const char* weight = t == TensorType::F32 ? "weight_f32" : t == TensorType::F16 ? "weight_f16" : "weight_bf16";
-  const int rq = 1, tq = 1, ks = 16;
-  return {std::string("matmul_float.") + weight + ".rq" + std::to_string(rq) + ".tq" + std::to_string(tq) +
-              ".ks" + std::to_string(ks),
-          "matmul_float.wgsl",
-          {{"WEIGHT", weight}, {"RQ", std::to_string(rq)}, {"TQ", std::to_string(tq)}, {"KS", std::to_string(ks)}},
-          64 * rq,
-          64 * tq};
+  return {std::string("matmul_float.") + weight, "matmul_float.wgsl", {{"WEIGHT", weight}}, 64, 64};
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
-// Y = W X for F32 / F16 / BF16 weights and many tokens (prefill): 64 RQ rows x 64 TQ tokens per workgroup,
-// the weights (converted to f32) and activations staged KS values at a time in workgroup memory, each
-// thread summing 4 RQ rows x 4 TQ tokens in f32 (vec4s over tokens). Summed in its own order, not the
-// CPU's: float weights are compared by relative error, not bit for bit.
-// Specialized by {{WEIGHT}} (weight_f32 / f16 / bf16.wgsl: weight_value), RQ, TQ and KS.
+// Y = W X for F32 / F16 / BF16 weights and many tokens (prefill): 64 rows x 64 tokens per workgroup, the
+// weights (converted to f32) and activations staged KS values at a time in workgroup memory, each thread
+// summing 4 rows x 4 tokens in f32 (a vec4 over its tokens per row). Summed in its own order, not the
+// CPU's: float weights are compared by relative error, not bit for bit. The sums are spelled out with
+// constant indices: SwiftShader keeps loop-indexed accumulator arrays in memory (5x slower there).
+// Specialized by {{WEIGHT}} (weight_f32 / f16 / bf16.wgsl: weight_value).
 #include "float_formats.wgsl"
 
 #include "matvec_bindings.wgsl"
@@ -17,71 +18,60 @@ fn capped(y: f32) -> f32 {
 #include "{{WEIGHT}}.wgsl"
 
 const WG: u32 = 256u;
-const RQ: u32 = {{RQ}}u;  // row quads per thread
-const TQ: u32 = {{TQ}}u;  // token quads per thread
-const KS: u32 = {{KS}}u;  // values of the row per step (a divisor of 32: rows are whole 32-value blocks)
-const TILE_ROWS: u32 = 64u * RQ;
-const TILE_TOK: u32 = 64u * TQ;
+const TILE: u32 = 64u;  // rows and tokens per workgroup
+const KS: u32 = 16u;    // values of the row per step (rows are whole 32-value blocks)
 // [k][quad]: the k-th value of rows (tokens) 4 quad .. 4 quad + 3.
-var<workgroup> ws: array<vec4<f32>, KS * TILE_ROWS / 4u>;
-var<workgroup> xt: array<vec4<f32>, KS * TILE_TOK / 4u>;
+var<workgroup> ws: array<vec4<f32>, KS * TILE / 4u>;
+var<workgroup> xt: array<vec4<f32>, KS * TILE / 4u>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let first_row = (wid.x + wid.y * P.grid_x) * TILE_ROWS;
+  let first_row = (wid.x + wid.y * P.grid_x) * TILE;
   if (first_row >= P.rows) {
     return;
   }
-  let t0 = wid.z * TILE_TOK;
-  // Thread (ty, tx) sums row quads ty + 16 i and token quads tx + 16 j: neighbouring threads read
-  // neighbouring quads.
+  let t0 = wid.z * TILE;
+  // Loading: thread -> row (and token) lr of the tile, values lk .. lk + 3 of the step.
+  let lr = lid / 4u;
+  let lk = (lid % 4u) * 4u;
+  let rbase = min(first_row + lr, P.rows - 1u) * P.row_bytes;
+  let tok_ok = t0 + lr < P.n_tok;
+  let xbase = (t0 + lr) * P.x_stride;
+  // Summing: thread -> rows 4 ty .. 4 ty + 3, tokens 4 tx .. 4 tx + 3.
   let tx = lid % 16u;
   let ty = lid / 16u;
-  var acc: array<vec4<f32>, 4u * RQ * TQ>;  // [4 i + row in quad][j]
+  var acc0 = vec4<f32>();
+  var acc1 = vec4<f32>();
+  var acc2 = vec4<f32>();
+  var acc3 = vec4<f32>();
   for (var k0 = 0u; k0 < P.cols; k0 += KS) {
     workgroupBarrier();
-    // Neighbouring threads load neighbouring values of a row.
-    for (var i = lid; i < TILE_ROWS * KS; i += WG) {
-      let r = i / KS;
-      let k = i % KS;
-      ws[k * (TILE_ROWS / 4u) + r / 4u][r % 4u] = weight_value(min(first_row + r, P.rows - 1u) * P.row_bytes, k0 + k);
-    }
-    for (var i = lid; i < TILE_TOK * KS; i += WG) {
-      let t = i / KS;
-      let k = i % KS;
+    for (var i = 0u; i < 4u; i++) {
+      let k = lk + i;
+      ws[k * 16u + lr / 4u][lr % 4u] = weight_value(rbase, k0 + k);
       var x = 0.0;
-      if (t0 + t < P.n_tok) {
-        x = x_value((t0 + t) * P.x_stride, k0 + k);
+      if (tok_ok) {
+        x = x_value(xbase, k0 + k);
       }
-      xt[k * (TILE_TOK / 4u) + t / 4u][t % 4u] = x;
+      xt[k * 16u + lr / 4u][lr % 4u] = x;
     }
     workgroupBarrier();
     for (var k = 0u; k < KS; k++) {
-      var xv: array<vec4<f32>, TQ>;
-      for (var j = 0u; j < TQ; j++) {
-        xv[j] = xt[k * (TILE_TOK / 4u) + tx + 16u * j];
-      }
-      for (var i = 0u; i < RQ; i++) {
-        let a = ws[k * (TILE_ROWS / 4u) + ty + 16u * i];
-        for (var j = 0u; j < TQ; j++) {
-          acc[(4u * i) * TQ + j] += a.x * xv[j];
-          acc[(4u * i + 1u) * TQ + j] += a.y * xv[j];
-          acc[(4u * i + 2u) * TQ + j] += a.z * xv[j];
-          acc[(4u * i + 3u) * TQ + j] += a.w * xv[j];
-        }
-      }
+      let a = ws[k * 16u + ty];
+      let x = xt[k * 16u + tx];
+      acc0 += a.x * x;
+      acc1 += a.y * x;
+      acc2 += a.z * x;
+      acc3 += a.w * x;
     }
   }
-  for (var i = 0u; i < RQ; i++) {
-    for (var q = 0u; q < 4u; q++) {
-      let row = first_row + 4u * (ty + 16u * i) + q;
-      for (var j = 0u; j < TQ; j++) {
-        for (var t = 0u; t < 4u; t++) {
-          let tok = t0 + 4u * (tx + 16u * j) + t;
-          if (row < P.rows && tok < P.n_tok) {
-            store_output(tok, P.row_base + row, acc[(4u * i + q) * TQ + j][t]);
-          }
-        }
+  let acc = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
+  for (var r = 0u; r < 4u; r++) {
+    let row = first_row + 4u * ty + r;
+    for (var t = 0u; t < 4u; t++) {
+      let tok = t0 + 4u * tx + t;
+      if (row < P.rows && tok < P.n_tok) {
+        store_output(tok, P.row_base + row, acc[r][t]);
       }
     }
   }
