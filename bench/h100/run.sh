@@ -65,7 +65,9 @@ for step in $STEPS; do
             if [ "$(stat -c %s "$m")" -gt 1800000000 ]; then log "wasm: skipping $m (too large for a wasm32 heap)"; continue; fi
             timeout 120 "$bin/hearth-webgpu-bench" --model "$m" --prompt 5 --decode 128 2>&1 | grep end_to_end |
               tee -a "$OUT/wasm_native.jsonl"
-            timeout 150 node web/bench/webgpu_node.mjs --dawn .device/webgpu/dist/linux-x64/dawn.node \
+            # WASM_PROF=1: a V8 CPU profile of the browser build's host side ($OUT/prof/*.cpuprofile).
+            prof=(); [ -n "${WASM_PROF:-}" ] && prof=(--cpu-prof --cpu-prof-dir="$OUT/prof")
+            timeout 150 node "${prof[@]}" web/bench/webgpu_node.mjs --dawn .device/webgpu/dist/linux-x64/dawn.node \
               --dist "${WASM_DIST:-web/dist}" -m "$m" -n 128 --ctx 160 --runs 3 2>&1 | tee -a "$OUT/wasm_node.log"
           done ;;
     micro) log "kernel microbenchmarks"

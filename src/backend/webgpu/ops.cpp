@@ -178,6 +178,7 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   params_ = d_.create_buffer(uint64_t(slot_capacity_) * kSlotBytes, true, "params");
   params_host_.assign(size_t(slot_capacity_) * kSlotBytes, 0);
   fused_fma_ = probe_fused_fma();
+  exact_unpack_half_ = probe_exact_unpack_half();
 }
 
 // fma(a, b, -round(a * b)) is the product's rounding error when fused and 0 when rounded twice; the other
@@ -210,6 +211,20 @@ bool Ops::probe_fused_fma() {
   std::vector<float> got(kN);
   d_.read(y, 0, got.data(), kN * 4);
   return std::memcmp(got.data(), want.data(), kN * 4) == 0;
+}
+
+bool Ops::probe_exact_unpack_half() {
+  Buffer count = d_.create_buffer(4, false, "unpack probe count");
+  const uint32_t zero = 0;
+  d_.write(count, 0, &zero, 4);
+  const Pipeline& p = d_.pipeline("half_unpack_probe", kernel_source("half_unpack_probe.wgsl"));
+  BindGroup g = d_.bind(p, {{0, &count}});
+  Recorder r = d_.record();
+  r.dispatch(p, g, 32768 / 256);
+  d_.submit(r);
+  uint32_t mismatches = 1;
+  d_.read(count, 0, &mismatches, 4);
+  return mismatches == 0;
 }
 
 Recorder Ops::begin() {
@@ -318,9 +333,43 @@ void Ops::quantize(Recorder& r, ActFormat f, const Buffer& x, int64_t n_tok, int
            groups, u32(n_tok));
 }
 
+bool Ops::float_decode_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
+                              int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
+  const int values = w.type == TensorType::F32 ? 4 : 8;  // per 16 bytes
+  if (w.row_bytes % 16 || w.cols % values) return false;
+  const int kind = w.type == TensorType::F32 ? 0 : w.type == TensorType::BF16 ? 3 : exact_unpack_half_ ? 2 : 1;
+  // Rows per workgroup: as many as keep ~1,000 workgroups in flight (the activation loads are shared by
+  // them; the H100 has 132 cores).
+  int rows_per_wg = 1;
+  while (rows_per_wg < 8 && w.rows >= int64_t(rows_per_wg) * 2 * 1024) rows_per_wg *= 2;
+  const std::string name = "matvec_float_decode.k" + std::to_string(kind) + ".r" + std::to_string(rows_per_wg);
+  const Pipeline& pl = cached_pipeline(name, [&] {
+    return kernel_source("matvec_float_decode.wgsl",
+                         {{"KIND", std::to_string(kind)}, {"ROWS", std::to_string(rows_per_wg)}});
+  });
+  const uint32_t max_dim = d_.info().max_workgroups_per_dimension;
+  for (const GpuWeight::Part& part : w.parts) {
+    struct {
+      uint32_t rows, cols, n_tok, row_bytes, x_stride, y_stride, y_offset, row_base, grid_x, has_bias;
+      float softcap;
+      uint32_t accumulate;
+    } p{u32(part.rows), u32(w.cols), 1, u32(int64_t(w.row_bytes)), 0, u32(y_stride), u32(y_offset),
+        u32(part.row_begin), 0, bias ? 1u : 0u, softcap, accumulate ? 1u : 0u};
+    const int64_t groups = (part.rows + rows_per_wg - 1) / rows_per_wg;
+    const uint32_t gx = std::min<uint32_t>(u32(groups), max_dim);
+    p.grid_x = gx;
+    Slot s = param_slot();
+    put(s.data, p);
+    dispatch(r, pl, {{0, &part.buffer}, {1, &x}, {2, &y}, {3, &or_dummy(bias)}}, 4, s, gx, ceil_div(groups, gx));
+  }
+  return true;
+}
+
 void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok, int64_t x_stride, const Buffer& y,
                  int64_t y_stride, int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
   if (matmul(r, w, x, n_tok, x_stride, y, y_stride, y_offset, bias, softcap, accumulate)) return;
+  const bool plain = w.type == TensorType::F32 || w.type == TensorType::F16 || w.type == TensorType::BF16;
+  if (n_tok == 1 && plain && float_decode_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
   const int tile = n_tok == 1 ? 1 : kTokenTile;
   int lanes = 4;
   while (lanes < kMatvecThreads && lanes < w.cols / 32) lanes *= 2;
@@ -410,22 +459,24 @@ void Ops::residual_norm(Recorder& r, const Buffer& x, const Buffer& o, const Buf
            6, s, u32(n_tok));
 }
 
-void Ops::rope_store(Recorder& r, const RopeStoreArgs& a, const Buffer& q, const Buffer& k, const Buffer& v,
+void Ops::rope_store(Recorder& r, const RopeStoreArgs& a, const Buffer& qkv, const Buffer& q_out,
                      const Buffer& k_cache, const Buffer& v_cache, const Buffer* q_norm, const Buffer* k_norm,
                      const Buffer& rope_table, const Buffer& batch) {
   if (a.hd > 1024 || a.hd % 2 || a.hdv % 2) throw Error("WebGPU backend: head size " + std::to_string(a.hd) + " unsupported");
+  const int64_t qd = a.n_head * a.hd, kd = a.n_head_kv * a.hd, vd = a.n_head_kv * a.hdv;
   struct {
     uint32_t n_head, n_head_kv, hd, hdv, n_rot, neox, qk_norm;
     float eps, q_scale;
-    uint32_t n_ctx, k_layer_base, v_layer_base;
+    uint32_t n_ctx, k_layer_base, v_layer_base, qkv_stride, k_offset, v_offset;
   } p{u32(a.n_head), u32(a.n_head_kv), u32(a.hd), u32(a.hdv), u32(a.n_rot), a.neox ? 1u : 0u, a.qk_norm ? 1u : 0u,
-      a.eps, a.q_scale, u32(a.n_ctx), u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word))};
+      a.eps, a.q_scale, u32(a.n_ctx), u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)),
+      u32(qd + kd + vd), u32(qd), u32(qd + kd)};
   Slot s = param_slot();
   put(s.data, p);
   dispatch(r, simple_pipeline("rope_store"),
-           {{0, &q}, {1, &k}, {2, &v}, {3, &k_cache}, {4, &v_cache}, {5, &or_dummy(q_norm)}, {6, &or_dummy(k_norm)},
-            {7, &rope_table}, {8, &batch}},
-           9, s, u32(a.n_head + 2 * a.n_head_kv), u32(a.n_tok));
+           {{0, &q_out}, {1, &qkv}, {2, &k_cache}, {3, &v_cache}, {4, &or_dummy(q_norm)}, {5, &or_dummy(k_norm)},
+            {6, &rope_table}, {7, &batch}},
+           8, s, u32(a.n_head + 2 * a.n_head_kv), u32(a.n_tok));
 }
 
 // Two dispatches: the scores (one thread per position; a (token, head)'s tiles of 64 positions spread
@@ -447,9 +498,10 @@ void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const 
   struct {
     uint32_t n_tok, n_head, n_head_kv, hd, hdv, n_ctx, k_layer_base, v_layer_base;
     float scale, softcap;
-    uint32_t window, tiles_x;
+    uint32_t window, tiles_x, round_out;
   } p{u32(a.n_tok), u32(a.n_head), u32(a.n_head_kv), u32(a.hd), u32(a.hdv), u32(a.n_ctx),
-      u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)), a.scale, a.softcap, u32(a.window), u32(tiles)};
+      u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)), a.scale, a.softcap, u32(a.window), u32(tiles),
+      round_mode(a.out_format)};
   Slot s = param_slot();  // both passes read the same parameters
   put(s.data, p);
   const Pipeline& score_pass = cached_pipeline("attention_scores.hd" + std::to_string(a.hd), [&] {

@@ -90,14 +90,18 @@ class Ops {
     float q_scale;
     uint64_t k_layer_word, v_layer_word;  // word offsets of the layer in the caches
   };
-  void rope_store(Recorder& r, const RopeStoreArgs& a, const Buffer& q, const Buffer& k, const Buffer& v,
-                  const Buffer& k_cache, const Buffer& v_cache, const Buffer* q_norm, const Buffer* k_norm,
-                  const Buffer& rope_table, const Buffer& batch);
+  // qkv: per token, the n_head * hd query values, then n_head_kv * hd keys, then n_head_kv * hdv values
+  // (one joined matvec's output); the rotated queries go to q_out.
+  void rope_store(Recorder& r, const RopeStoreArgs& a, const Buffer& qkv, const Buffer& q_out, const Buffer& k_cache,
+                  const Buffer& v_cache, const Buffer* q_norm, const Buffer* k_norm, const Buffer& rope_table,
+                  const Buffer& batch);
   struct AttentionArgs {
     int64_t n_tok, n_head, n_head_kv, hd, hdv, n_ctx;
     uint64_t k_layer_word, v_layer_word;
     float scale, softcap;
     int64_t window;
+    // F16/BF16: the output comes rounded as the matvec reading it (wo) needs it, instead of a pass.
+    ActFormat out_format = ActFormat::F32;
   };
   void attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache, const Buffer& v_cache,
                  const Buffer& out, const Buffer& scores, const Buffer& batch);
@@ -113,6 +117,10 @@ class Ops {
   // twice). Tests force the fma() kernels on to run them on any adapter.
   bool fused_fma() const { return fused_fma_; }
   void set_fused_fma(bool on) { fused_fma_ = on; }
+  // Whether the F16 decode matvec converts halves with unpack2x16float, which the constructor found exact
+  // for every half (else a bit-level decoding). Tests force either to run both on any adapter.
+  bool exact_unpack_half() const { return exact_unpack_half_; }
+  void set_exact_unpack_half(bool on) { exact_unpack_half_ = on; }
 
  private:
   struct Slot {
@@ -127,6 +135,11 @@ class Ops {
   // for fewer tokens than those kernels' tiles pay off at, which the matvec kernels then take.
   bool matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok, int64_t x_stride, const Buffer& y,
               int64_t y_stride, int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
+  bool probe_exact_unpack_half();
+  // One-token F32/F16/BF16 matvec with 16-byte loads (matvec_float_decode.wgsl); false where the rows
+  // are not whole 16-byte vectors.
+  bool float_decode_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
+                           int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
   const Pipeline& cached_pipeline(const std::string& name, const std::function<std::string()>& source);
   const Pipeline& simple_pipeline(const std::string& file);
   // Records pipeline + buffers (+ this dispatch's parameter slot as the last binding `param_binding`).
@@ -149,6 +162,7 @@ class Ops {
   std::unordered_map<std::string, const Pipeline*> pipelines_;  // by name; the Device owns them
   int last_dispatches_ = 0;
   bool fused_fma_ = false;
+  bool exact_unpack_half_ = false;
 };
 
 }  // namespace hearth::webgpu

@@ -10,10 +10,18 @@
 
 namespace hearth::webgpu {
 
+// Rows of the q/k/v projection that run as one matvec, writing columns [y_offset, y_offset + rows) of the
+// per-token q|k|v row.
+struct QkvPart {
+  GpuWeight w;
+  Buffer bias;
+  int64_t y_offset = 0;
+};
+
 struct WebGpuTransformer::Layer {
   Buffer attn_norm, q_norm, k_norm, post_attn_norm, ffn_norm, post_ffn_norm;
-  Buffer bq, bk, bv;
-  GpuWeight wq, wk, wv, wo, w_gate, w_up, w_down;
+  QkvPart qkv[3];  // q, k and v joined where their types allow (then fewer parts; the rest empty)
+  GpuWeight wo, w_gate, w_up, w_down;
   GpuWeight w_gate_up;  // gate rows then up rows, one matvec, when both have one type (w_gate/w_up then empty)
 };
 
@@ -43,22 +51,58 @@ ActFormat shared_format(std::initializer_list<const GpuWeight*> ws) {
   return f;
 }
 
-// Gate rows then up rows as one matrix. Q4_0 is walked in 8-row groups when its row count is a multiple
-// of 8 (the CPU's repacked order), so it is joined only when each half keeps its grouping.
+// Rows of b after those of a as one matrix (gate/up, q/k/v). Q4_0 is walked in 8-row groups when its row
+// count is a multiple of 8 (the CPU's repacked order), so it is joined only when each part keeps its
+// grouping.
 bool can_join(const cpu::WeightMatrix& a, const cpu::WeightMatrix& b) {
-  return a.data && b.data && a.type == b.type && a.cols == b.cols && a.rows == b.rows &&
-         (a.type != TensorType::Q4_0 || a.rows % 8 == 0);
+  return a.data && b.data && a.type == b.type && a.cols == b.cols &&
+         (a.type != TensorType::Q4_0 || (a.rows % 8 == 0 && b.rows % 8 == 0));
 }
 
-GpuWeight upload_joined(Device& d, const cpu::WeightMatrix& a, const cpu::WeightMatrix& b) {
+GpuWeight upload_joined(Device& d, std::initializer_list<const cpu::WeightMatrix*> ms) {
+  const cpu::WeightMatrix& a = **ms.begin();
   const uint64_t rb = tensor_row_bytes(a.type, uint64_t(a.cols));
-  std::vector<uint8_t> rows(rb * uint64_t(a.rows + b.rows));
-  std::memcpy(rows.data(), a.data, rb * uint64_t(a.rows));
-  std::memcpy(rows.data() + rb * uint64_t(a.rows), b.data, rb * uint64_t(b.rows));
+  int64_t total = 0;
+  for (const cpu::WeightMatrix* m : ms) total += m->rows;
+  std::vector<uint8_t> rows(rb * uint64_t(total));
+  uint64_t at = 0;
+  for (const cpu::WeightMatrix* m : ms) {
+    std::memcpy(rows.data() + at, m->data, rb * uint64_t(m->rows));
+    at += rb * uint64_t(m->rows);
+  }
   cpu::WeightMatrix j = a;
   j.data = rows.data();
-  j.rows = a.rows + b.rows;
+  j.rows = total;
   return GpuWeight::upload(d, j);
+}
+
+// q, k and v as few matvecs as their types allow (all three, q+k, or one each; Llama-style Q4_K_M files
+// often give v more bits), each part's biases joined too (a missing one as zeros).
+void upload_qkv(Device& d, const cpu::WeightMatrix (&m)[3], const Vector* (&bias)[3], QkvPart (&parts)[3]) {
+  int64_t offset = 0;
+  int n_parts = 0;
+  for (int i = 0; i < 3;) {
+    int end = i + 1;
+    while (end < 3 && can_join(m[end - 1], m[end])) end++;
+    QkvPart& p = parts[n_parts++];
+    p.y_offset = offset;
+    p.w = end == i + 1 ? GpuWeight::upload(d, m[i])
+          : end == i + 2 ? upload_joined(d, {&m[i], &m[i + 1]})
+                         : upload_joined(d, {&m[i], &m[i + 1], &m[i + 2]});
+    bool any_bias = false;
+    for (int j = i; j < end; j++) any_bias |= !bias[j]->empty();
+    if (any_bias) {
+      std::vector<float> b;
+      for (int j = i; j < end; j++) {
+        if (bias[j]->empty()) b.insert(b.end(), size_t(m[j].rows), 0.0f);
+        else b.insert(b.end(), bias[j]->data(), bias[j]->data() + bias[j]->size());
+      }
+      p.bias = d.create_buffer(b.size() * sizeof(float), false, "qkv bias");
+      d.write(p.bias, 0, b.data(), b.size() * sizeof(float));
+    }
+    for (int j = i; j < end; j++) offset += m[j].rows;
+    i = end;
+  }
 }
 
 // Rows [r0, r0 + rows) of a matrix, as their own matrix (fused qkv and gate/up are split at load).
@@ -123,18 +167,11 @@ WebGpuTransformer::WebGpuTransformer(const ModelConfig& c, const ModelWeights& w
     G.post_attn_norm = upload_vector(d, L.post_attn_norm, "post_attn_norm");
     G.ffn_norm = upload_vector(d, L.ffn_norm, "ffn_norm");
     G.post_ffn_norm = upload_vector(d, L.post_ffn_norm, "post_ffn_norm");
-    G.bq = upload_vector(d, L.bq, "bq");
-    G.bk = upload_vector(d, L.bk, "bk");
-    G.bv = upload_vector(d, L.bv, "bv");
-    if (c.fused_qkv) {
-      G.wq = GpuWeight::upload(d, row_range(L.wqkv, 0, QD));
-      G.wk = GpuWeight::upload(d, row_range(L.wqkv, QD, KD));
-      G.wv = GpuWeight::upload(d, row_range(L.wqkv, QD + KD, VD));
-    } else {
-      G.wq = GpuWeight::upload(d, L.wq);
-      G.wk = GpuWeight::upload(d, L.wk);
-      G.wv = GpuWeight::upload(d, L.wv);
-    }
+    const cpu::WeightMatrix qkv[3] = {c.fused_qkv ? row_range(L.wqkv, 0, QD) : L.wq,
+                                      c.fused_qkv ? row_range(L.wqkv, QD, KD) : L.wk,
+                                      c.fused_qkv ? row_range(L.wqkv, QD + KD, VD) : L.wv};
+    const Vector* qkv_bias[3] = {&L.bq, &L.bk, &L.bv};
+    upload_qkv(d, qkv, qkv_bias, G.qkv);
     G.wo = GpuWeight::upload(d, L.wo);
     if (c.fused_gate_up && can_join(row_range(L.w_up, 0, F), row_range(L.w_up, F, F))) {
       G.w_gate_up = GpuWeight::upload(d, L.w_up);
@@ -142,7 +179,7 @@ WebGpuTransformer::WebGpuTransformer(const ModelConfig& c, const ModelWeights& w
       G.w_gate = GpuWeight::upload(d, row_range(L.w_up, 0, F));
       G.w_up = GpuWeight::upload(d, row_range(L.w_up, F, F));
     } else if (can_join(L.w_gate, L.w_up)) {
-      G.w_gate_up = upload_joined(d, L.w_gate, L.w_up);
+      G.w_gate_up = upload_joined(d, {&L.w_gate, &L.w_up});
     } else {
       G.w_gate = GpuWeight::upload(d, L.w_gate);
       G.w_up = GpuWeight::upload(d, L.w_up);
@@ -175,8 +212,7 @@ WebGpuTransformer::WebGpuTransformer(const ModelConfig& c, const ModelWeights& w
   x_ = f32s(B * E, "x");
   xn_ = f32s(B * E, "xn");
   q_ = f32s(B * QD, "q");
-  k_ = f32s(B * KD, "k");
-  v_ = f32s(B * VD, "v");
+  qkv_ = f32s(B * (QD + KD + VD), "qkv");
   attn_ = f32s(B * c.n_head * c.head_dim_v, "attn");
   ffn_a_ = f32s(B * 2 * F, "ffn_gate_up");
   ffn_b_ = f32s(B * F, "ffn_up");
@@ -267,28 +303,32 @@ int64_t WebGpuTransformer::record_forward(Recorder& r, const BatchToken* batch, 
   ops_.get_rows(r, token_embd_, batch_, n, x_, c_.embed_scale_sqrt ? std::sqrt(float(E)) : 1.0f);
   // The op that produces a matvec input (a norm, the gated activation) also prepares the activation
   // format its readers share (f16/bf16 rounding, Q8_0/Q8_K blocks), instead of a pass of its own.
-  auto qkv_format = [&](const Layer& L) { return shared_format({&L.wq, &L.wk, &L.wv}); };
+  auto qkv_format = [&](const Layer& L) { return shared_format({&L.qkv[0].w, &L.qkv[1].w, &L.qkv[2].w}); };
   ActFormat qkv_f = qkv_format(layers_[0]);
   ops_.rms_norm(r, x_, opt(layers_[0].attn_norm), xn_, n, E, E, E, eps, nullptr, fold_for(qkv_f));
   for (int64_t il = 0; il < c_.n_layer; il++) {
     Layer& L = layers_[size_t(il)];
-    prepare_input(r, xn_, n, E, {&L.wq, &L.wk, &L.wv}, qkv_f);
-    ops_.matvec(r, L.wq, input_for(L.wq, xn_, qkv_f), n, E, q_, QD, 0, opt(L.bq));
-    ops_.matvec(r, L.wk, input_for(L.wk, xn_, qkv_f), n, E, k_, KD, 0, opt(L.bk));
-    ops_.matvec(r, L.wv, input_for(L.wv, xn_, qkv_f), n, E, v_, VD, 0, opt(L.bv));
+    prepare_input(r, xn_, n, E, {&L.qkv[0].w, &L.qkv[1].w, &L.qkv[2].w}, qkv_f);
+    for (const QkvPart& p : L.qkv) {
+      if (!p.w.valid()) continue;
+      ops_.matvec(r, p.w, input_for(p.w, xn_, qkv_f), n, E, qkv_, QD + KD + VD, p.y_offset, opt(p.bias));
+    }
 
     const bool swa = c_.layer_uses_swa(il);
     Ops::RopeStoreArgs rs{n, c_.n_head, c_.n_head_kv, hd, hdv, c_.n_rot, n_ctx_,
                           c_.rope_mode == RopeMode::Neox, c_.qk_norm, eps, c_.prescale_q ? q_scale : 1.0f,
                           uint64_t(il) * layer_k_words, uint64_t(il) * layer_v_words};
-    ops_.rope_store(r, rs, q_, k_, v_, k_cache_, v_cache_, opt(L.q_norm), opt(L.k_norm),
+    ops_.rope_store(r, rs, qkv_, q_, k_cache_, v_cache_, opt(L.q_norm), opt(L.k_norm),
                     swa && rope_swa_.valid() ? rope_swa_ : rope_, batch_);
     Ops::AttentionArgs as{n, c_.n_head, c_.n_head_kv, hd, hdv, n_ctx_, rs.k_layer_word, rs.v_layer_word,
                           c_.prescale_q ? 1.0f : q_scale, c_.attn_logit_softcap, swa ? c_.sliding_window : 0};
+    // Half-precision wo weights read the attention output rounded: the value pass rounds it as it stores.
+    const ActFormat wo_f = shared_format({&L.wo});
+    as.out_format = wo_f == ActFormat::F16 || wo_f == ActFormat::BF16 ? wo_f : ActFormat::F32;
     ops_.attention(r, as, q_, k_cache_, v_cache_, attn_, scores_, batch_);
 
-    prepare_input(r, attn_, n, AD, {&L.wo}, ActFormat::F32);
-    ops_.matvec(r, L.wo, input_for(L.wo, attn_, ActFormat::F32), n, AD, tmp_, E);
+    prepare_input(r, attn_, n, AD, {&L.wo}, as.out_format);
+    ops_.matvec(r, L.wo, input_for(L.wo, attn_, as.out_format), n, AD, tmp_, E);
     const ActFormat ffn_f = shared_format({&L.w_gate, &L.w_up, &L.w_gate_up});
     ops_.residual_norm(r, x_, tmp_, opt(L.post_attn_norm), opt(L.ffn_norm), xn_, n, E, eps, fold_for(ffn_f));
 

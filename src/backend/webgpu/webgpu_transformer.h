@@ -80,7 +80,7 @@ class WebGpuTransformer {
   Buffer rope_, rope_swa_;
   Buffer k_cache_, v_cache_;
   Buffer batch_;
-  Buffer x_, xn_, q_, k_, v_, attn_, ffn_a_, ffn_b_, ffn_h_, tmp_, xq0_, xqk_, xh_, scores_, x_out_, logits_, ids_;
+  Buffer x_, xn_, q_, qkv_, attn_, ffn_a_, ffn_b_, ffn_h_, tmp_, xq0_, xqk_, xh_, scores_, x_out_, logits_, ids_;
   Buffer readback_logits_, readback_ids_;
   Buffer readback_step_[2];     // one per greedy step in flight (a mapped buffer cannot take a copy)
   std::deque<int> in_flight_;   // their readback_step_ indices, oldest first

@@ -215,6 +215,31 @@ TEST(WebGpuOps, PrefillMatmulMatchesCpu) {
   }
 }
 
+// The one-token float kernel (matvec_float_decode.wgsl) takes 1, 2, 4 or 8 rows per workgroup by the row
+// count (here with partial last workgroups), and converts halves with unpack2x16float or on the bits, as
+// the adapter's probe found: both conversions are run here, whichever this adapter got.
+TEST(WebGpuOps, FloatDecodeMatvecRowGroupsAndHalfConversions) {
+  HEARTH_REQUIRE_GPU(dev);
+  HEARTH_SEEDED_RNG(rng);
+  Ops ops(*dev);
+  const bool probed = ops.exact_unpack_half();
+  // Each (type, rows per workgroup, conversion) is a pipeline of its own, slow to compile on SwiftShader:
+  // F16 takes three of the row groupings with both conversions, BF16 and F32 the fourth.
+  for (TensorType type : {TensorType::F16, TensorType::BF16, TensorType::F32})
+    for (auto [rows, cols] : {std::pair<int64_t, int64_t>{67, 512}, {2049, 256}, {4100, 160}, {8195, 128}})
+      for (bool unpack : {false, true}) {
+        if ((type == TensorType::F16) == (rows == 4100) || (type != TensorType::F16 && unpack)) continue;
+        SCOPED_TRACE(std::string(tensor_type_name(type)) + " " + std::to_string(rows) + "x" + std::to_string(cols) +
+                     (unpack ? ", unpack2x16float" : ", bit decoding"));
+        ops.set_exact_unpack_half(unpack);
+        HostWeight w = make_weight(rng, type, rows, cols);
+        GpuWeight gw = GpuWeight::upload(*dev, w.m);
+        std::vector<float> x = test::random_floats(rng, size_t(cols));
+        EXPECT_LE(rel_l2(gpu_matmul(*dev, ops, gw, x, 1), cpu_matmul(w.m, x, 1)), kTol);
+      }
+  ops.set_exact_unpack_half(probed);
+}
+
 TEST(WebGpuOps, MatvecBiasSoftcapAndAccumulate) {
   HEARTH_REQUIRE_GPU(dev);
   HEARTH_SEEDED_RNG(rng);
@@ -408,7 +433,15 @@ TEST_P(RopeStoreTest, MatchesCpuRopeAndF16Cache) {
   std::vector<uint32_t> batch;
   for (int64_t t = 0; t < n_tok; t++) batch.insert(batch.end(), {0u, uint32_t(pos[t]), 0u, 0u});
   std::vector<float> table = rope_table(n_ctx, n_rot, base, 1.0f, ff);
-  Buffer qb = upload(*dev, q), kb = upload(*dev, k), vb = upload(*dev, v), qnb = upload(*dev, qn), knb = upload(*dev, kn);
+  // One row per token of q, k, v (the joined projection's layout); rotated queries go to their own buffer.
+  std::vector<float> qkv;
+  for (int64_t t = 0; t < n_tok; t++) {
+    qkv.insert(qkv.end(), q.begin() + t * QD, q.begin() + (t + 1) * QD);
+    qkv.insert(qkv.end(), k.begin() + t * KD, k.begin() + (t + 1) * KD);
+    qkv.insert(qkv.end(), v.begin() + t * KD, v.begin() + (t + 1) * KD);
+  }
+  Buffer qkvb = upload(*dev, qkv), qb = dev->create_buffer(q.size() * 4), qnb = upload(*dev, qn), knb = upload(*dev, kn);
+  poison(*dev, qb);
   Buffer tb = upload(*dev, table), bb = dev->create_buffer(batch.size() * 4);
   dev->write(bb, 0, batch.data(), batch.size() * 4);
   const uint64_t layer_words = uint64_t(n_ctx * KD / 2);
@@ -417,7 +450,7 @@ TEST_P(RopeStoreTest, MatchesCpuRopeAndF16Cache) {
   poison(*dev, vc);
   Ops::RopeStoreArgs a{n_tok, n_head, n_head_kv, hd, hd, n_rot, n_ctx, neox, true, eps, q_scale, layer_words, layer_words};
   Recorder r = ops.begin();
-  ops.rope_store(r, a, qb, kb, vb, kc, vc, &qnb, &knb, tb, bb);
+  ops.rope_store(r, a, qkvb, qb, kc, vc, &qnb, &knb, tb, bb);
   ops.submit(r);
 
   std::vector<float> want_q = q;
@@ -534,6 +567,19 @@ void check_attention(Device& dev, std::mt19937_64& rng, const AttentionShape& a,
     // expf by an ulp now and then (often on SwiftShader), tanh_accurate libm's tanh more often.
     const std::vector<float> got = download(dev, out, want.size());
     EXPECT_LE(rel_l2(got, want), 1e-4) << "tokens " << n << ", first position " << c.pos[0] << ", window " << c.window;
+    if (&c == &cases.front()) {
+      // For a half-precision wo the value pass stores its output rounded: the same values, rounded to f16.
+      args.out_format = ActFormat::F16;
+      Buffer out16 = dev.create_buffer(q.size() * 4);
+      poison(dev, out16);
+      Recorder r16 = ops.begin();
+      ops.attention(r16, args, qb, kcb, vcb, out16, scores, bb);
+      ops.submit(r16);
+      const std::vector<float> got16 = download(dev, out16, want.size());
+      size_t differ = 0;
+      for (size_t i = 0; i < got.size(); i++) differ += got16[i] != cpu::fp16_to_fp32(cpu::fp32_to_fp16(got[i]));
+      EXPECT_EQ(differ, 0u) << "f16-rounded attention output";
+    }
     // The summation order itself is exact: without a soft-cap, most (token, head) rows that span more than
     // one value chunk equal the CPU's bit for bit (a flipped probability spoils only its own row).
     if (c.softcap > 0) continue;

@@ -14,6 +14,7 @@ struct Params {
   softcap: f32,
   window: u32,   // 0: none; else only the last `window` positions
   tiles_x: u32,  // the score pass's workgroups along x per (head, token)
+  round_out: u32,  // round_output()'s mode for the value pass's output (f16/bf16 for its matvec)
 }
 
 // [first, end) of the positions token t attends to: causal, and within the window if there is one.

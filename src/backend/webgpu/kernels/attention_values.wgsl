@@ -105,7 +105,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   if (lane == 0u && has_columns) {
     let ob = t * P.n_head * P.hdv + h * P.hdv + d;
-    O[ob] = out.x;
-    O[ob + 1u] = out.y;
+    O[ob] = round_output(out.x, P.round_out);
+    O[ob + 1u] = round_output(out.y, P.round_out);
   }
 }

@@ -1,7 +1,8 @@
 // Per token and head: optional RMSNorm of q/k heads (qwen3, gemma3), rotary embedding of q and k from a
 // host-computed cos/sin table (so angles match the CPU bit for bit), optional pre-scaling of q, then k
-// and v rounded to f16 into the KV cache. Workgroup (head slot, token): slots are the n_head query
-// heads, then the key heads, then the value heads.
+// and v rounded to f16 into the KV cache; q goes to Q. The projections come as one row per token of QKV
+// (q, then k at k_offset, then v at v_offset), as the joined q/k/v matvec writes them. Workgroup (head
+// slot, token): slots are the n_head query heads, then the key heads, then the value heads.
 #include "float_formats.wgsl"
 
 struct Params {
@@ -17,18 +18,20 @@ struct Params {
   n_ctx: u32,
   k_layer_base: u32,  // word offset of this layer in KC
   v_layer_base: u32,
+  qkv_stride: u32,  // floats per token in QKV
+  k_offset: u32,
+  v_offset: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> Q: array<f32>;
-@group(0) @binding(1) var<storage, read> K: array<f32>;
-@group(0) @binding(2) var<storage, read> V: array<f32>;
-@group(0) @binding(3) var<storage, read_write> KC: array<u32>;
-@group(0) @binding(4) var<storage, read_write> VC: array<u32>;
-@group(0) @binding(5) var<storage, read> Q_NORM: array<f32>;
-@group(0) @binding(6) var<storage, read> K_NORM: array<f32>;
-@group(0) @binding(7) var<storage, read> ROPE: array<vec2<f32>>;  // [pos][n_rot / 2] (cos, sin)
-@group(0) @binding(8) var<storage, read> BATCH: array<u32>;
-@group(0) @binding(9) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> QKV: array<f32>;
+@group(0) @binding(2) var<storage, read_write> KC: array<u32>;
+@group(0) @binding(3) var<storage, read_write> VC: array<u32>;
+@group(0) @binding(4) var<storage, read> Q_NORM: array<f32>;
+@group(0) @binding(5) var<storage, read> K_NORM: array<f32>;
+@group(0) @binding(6) var<storage, read> ROPE: array<vec2<f32>>;  // [pos][n_rot / 2] (cos, sin)
+@group(0) @binding(7) var<storage, read> BATCH: array<u32>;
+@group(0) @binding(8) var<uniform> P: Params;
 
 const WG: u32 = 64u;
 #include "exact_float.wgsl"
@@ -46,26 +49,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (!is_q && !is_k) {
     // Values: straight into the cache.
     let h = slot - P.n_head - P.n_head_kv;
-    let src = t * P.n_head_kv * P.hdv + h * P.hdv;
+    let src = t * P.qkv_stride + P.v_offset + h * P.hdv;
     let dst = P.v_layer_base + ((seq * P.n_ctx + pos) * P.n_head_kv * P.hdv + h * P.hdv) / 2u;
     for (var w = lid; w < P.hdv / 2u; w += WG) {
-      VC[dst + w] = f16_bits(V[src + 2u * w]) | (f16_bits(V[src + 2u * w + 1u]) << 16u);
+      VC[dst + w] = f16_bits(QKV[src + 2u * w]) | (f16_bits(QKV[src + 2u * w + 1u]) << 16u);
     }
     return;
   }
-  var src = 0u;
   var h = slot;
-  if (is_q) {
-    src = t * P.n_head * P.hd + slot * P.hd;
-    for (var i = lid; i < P.hd; i += WG) {
-      head[i] = Q[src + i];
-    }
-  } else {
+  var src = t * P.qkv_stride + slot * P.hd;
+  if (!is_q) {
     h = slot - P.n_head;
-    src = t * P.n_head_kv * P.hd + h * P.hd;
-    for (var i = lid; i < P.hd; i += WG) {
-      head[i] = K[src + i];
-    }
+    src = t * P.qkv_stride + P.k_offset + h * P.hd;
+  }
+  for (var i = lid; i < P.hd; i += WG) {
+    head[i] = QKV[src + i];
   }
   workgroupBarrier();
   if (P.qk_norm != 0u) {
@@ -101,12 +99,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   workgroupBarrier();
   if (is_q) {
+    let dst = t * P.n_head * P.hd + slot * P.hd;
     for (var i = lid; i < P.hd; i += WG) {
       var v = head[i];
       if (P.q_scale != 1.0) {
         v *= P.q_scale;
       }
-      Q[src + i] = v;
+      Q[dst + i] = v;
     }
   } else {
     let dst = P.k_layer_base + ((seq * P.n_ctx + pos) * P.n_head_kv * P.hd + h * P.hd) / 2u;
