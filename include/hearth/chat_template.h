@@ -1,6 +1,8 @@
 #pragma once
 // Renders a model's `tokenizer.chat_template` (Jinja) with a conversation.
+#include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +15,8 @@ struct ChatTemplateOptions {
   std::string bos_token;
   std::string eos_token;
   nlohmann::json extra_context = nlohmann::json::object();   // e.g. tools, enable_thinking, date_string
+  // The time strftime_now() formats (local time); unset: the current time. Set for reproducible prompts.
+  std::optional<std::time_t> now;
 };
 
 class ChatTemplate {
@@ -41,8 +45,9 @@ class JinjaTemplate {
   ~JinjaTemplate();
   // Renders with the context's keys as variables. Throws hearth::Error (with line:column) on a runtime
   // error, raise_exception(), or when a limit (output size, steps, call depth) is passed.
-  std::string render(const nlohmann::json& context) const;
-  std::string render(const nlohmann::ordered_json& context) const;
+  // `now`: the time strftime_now() formats (unset: the current time).
+  std::string render(const nlohmann::json& context, std::optional<std::time_t> now = {}) const;
+  std::string render(const nlohmann::ordered_json& context, std::optional<std::time_t> now = {}) const;
 
  private:
   struct Impl;

@@ -1,5 +1,6 @@
 #pragma once
 // Jinja's built-in filters, tests, methods of str/list/dict, and global functions.
+#include <ctime>
 #include <string>
 #include <string_view>
 
@@ -24,7 +25,7 @@ Value get_item(const Value& object, const Value& key);
 Value slice(const Value& object, const Value& start, const Value& stop, const Value& step);
 
 // Global functions (globals.cpp): range, namespace, dict, raise_exception, strftime_now.
-void add_globals(Object& scope);
+void add_globals(Object& scope, std::time_t now);  // now: what strftime_now() formats
 
 // Shared helpers for str methods and filters.
 std::string strip_chars(std::string_view s, const Value& chars, bool left, bool right);

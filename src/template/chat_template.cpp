@@ -28,13 +28,13 @@ JinjaTemplate::JinjaTemplate(std::string_view source) : impl_(std::make_unique<I
 JinjaTemplate::JinjaTemplate(JinjaTemplate&&) noexcept = default;
 JinjaTemplate::~JinjaTemplate() = default;
 
-std::string JinjaTemplate::render(const nlohmann::ordered_json& context) const {
+std::string JinjaTemplate::render(const nlohmann::ordered_json& context, std::optional<std::time_t> now) const {
   jinja::Interpreter interpreter(impl_->program, jinja::Limits{});
-  return interpreter.render(context_object(context));
+  return interpreter.render(context_object(context), now ? *now : std::time(nullptr));
 }
 
-std::string JinjaTemplate::render(const nlohmann::json& context) const {
-  return render(nlohmann::ordered_json::parse(context.dump()));
+std::string JinjaTemplate::render(const nlohmann::json& context, std::optional<std::time_t> now) const {
+  return render(nlohmann::ordered_json::parse(context.dump()), now);
 }
 
 struct ChatTemplate::Impl {
@@ -57,7 +57,7 @@ std::string ChatTemplate::render(const nlohmann::ordered_json& messages, const C
   context["add_generation_prompt"] = options.add_generation_prompt;
   context["bos_token"] = options.bos_token;
   context["eos_token"] = options.eos_token;
-  return impl_->jinja.render(context);
+  return impl_->jinja.render(context, options.now);
 }
 
 std::string ChatTemplate::render(const nlohmann::json& messages, const ChatTemplateOptions& options) const {

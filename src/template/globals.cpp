@@ -54,10 +54,9 @@ Value raise_exception(CallArgs& a) {
   fail("raise_exception: " + message);
 }
 
-Value strftime_now(CallArgs& a) {
+Value strftime_now(CallArgs& a, std::time_t now) {
   Value format = a.get(0, "format");
   if (!format.is_string()) fail("strftime_now() needs a format string");
-  std::time_t now = std::time(nullptr);
   std::tm local{};
   localtime_r(&now, &local);
   char buf[256];
@@ -67,12 +66,12 @@ Value strftime_now(CallArgs& a) {
 
 }  // namespace
 
-void add_globals(Object& scope) {
+void add_globals(Object& scope, std::time_t now) {
   scope.set("range", Value::from(Function(range)));
   scope.set("namespace", Value::from(Function(make_namespace)));
   scope.set("dict", Value::from(Function(make_dict)));
   scope.set("raise_exception", Value::from(Function(raise_exception)));
-  scope.set("strftime_now", Value::from(Function(strftime_now)));
+  scope.set("strftime_now", Value::from(Function([now](CallArgs& a) { return strftime_now(a, now); })));
 }
 
 }  // namespace hearth::jinja

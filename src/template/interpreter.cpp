@@ -19,10 +19,10 @@ const Value* Scope::find(const std::string& name) const {
 
 Interpreter::Interpreter(const Body& program, Limits limits) : program_(program), limits_(limits) {}
 
-std::string Interpreter::render(const Object& context) {
+std::string Interpreter::render(const Object& context, std::time_t now) {
   auto globals = std::make_shared<Scope>();
   Object builtins;
-  add_globals(builtins);
+  add_globals(builtins, now);
   for (const auto& [k, v] : builtins.entries()) globals->vars[k] = v;
   for (const auto& [k, v] : context.entries()) globals->vars[k] = v;
   scope_ = globals;

@@ -1,6 +1,7 @@
 #pragma once
 // Walks the syntax tree and writes the output. Every render gets a fresh Interpreter; it bounds work,
 // output size and call depth so a hostile template cannot hang or exhaust memory.
+#include <ctime>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -27,7 +28,8 @@ class Interpreter {
  public:
   Interpreter(const Body& program, Limits limits);
 
-  std::string render(const Object& context);
+  // `now`: the time strftime_now() formats.
+  std::string render(const Object& context, std::time_t now);
 
   // Counts work; throws when a limit is passed. Filters call it for each element they produce.
   void tick(uint64_t steps = 1);

@@ -2,6 +2,7 @@
 // conversation byte for byte like @huggingface/jinja did.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <set>
 
 #include "hearth/chat_template.h"
@@ -15,6 +16,18 @@ using nlohmann::ordered_json;
 const ordered_json& reference() {
   static const ordered_json data = hearth::test::load_template_reference("chat_templates.json");
   return data;
+}
+
+// The day the reference was rendered (tools/reference/render_templates.mjs pins its clock to it), for the
+// templates that print strftime_now()'s date.
+std::time_t reference_day() {
+  std::tm noon{};
+  noon.tm_year = 2026 - 1900;
+  noon.tm_mon = 10;
+  noon.tm_mday = 23;
+  noon.tm_hour = 12;
+  noon.tm_isdst = -1;
+  return std::mktime(&noon);
 }
 
 struct Totals {
@@ -40,6 +53,7 @@ Totals render_template(const ordered_json& t) {
     options.add_generation_prompt = c["add_generation_prompt"].get<bool>();
     options.bos_token = t["bos_token"].get<std::string>();
     options.eos_token = t["eos_token"].get<std::string>();
+    options.now = reference_day();
     ordered_json extra = c["extra"];
     if (conversation.contains("tools")) extra["tools"] = conversation["tools"];
     std::string label = name + " / " + c["conversation"].get<std::string>() + " / add_generation_prompt=" +
@@ -117,3 +131,20 @@ TEST(ChatTemplates, SortedJsonOverloadRenders) {
 }
 
 }  // namespace
+
+// strftime_now() formats ChatTemplateOptions::now when it is set (reproducible prompts), else the clock.
+TEST(ChatTemplates, StrftimeNowFormatsTheGivenTime) {
+  hearth::ChatTemplate chat("{{ strftime_now('%Y-%m-%d') }}");
+  hearth::ChatTemplateOptions options;
+  options.now = reference_day();
+  EXPECT_EQ(chat.render(nlohmann::json::array(), options), "2026-11-23");
+  *options.now += 10 * 24 * 3600;
+  EXPECT_EQ(chat.render(nlohmann::json::array(), options), "2026-12-03");
+  options.now.reset();
+  char today[16];
+  const std::time_t t = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&t, &local);
+  std::strftime(today, sizeof today, "%Y-%m-%d", &local);
+  EXPECT_EQ(chat.render(nlohmann::json::array(), options), today);
+}

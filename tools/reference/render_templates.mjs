@@ -11,6 +11,15 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+// strftime_now() formats `new Date()`: the clock is pinned to the day the committed reference was rendered
+// (tests/template/chat_templates_test.cpp renders with the same `now`), so a re-run does not change it.
+const RealDate = Date;
+globalThis.Date = class extends RealDate {
+  constructor(...a) {
+    super(...(a.length ? a : [2026, 10, 23, 12, 0, 0]));  // 2026-11-23 12:00 local time
+  }
+};
+
 const here = dirname(fileURLToPath(import.meta.url));
 const out_dir = join(here, "..", "..", "tests", "data", "template");
 const require = createRequire(import.meta.url);
