@@ -46,7 +46,8 @@ if [ ! -f tools/webgpu/node_modules/bun-webgpu-linux-x64/libwebgpu_wrapper.so ];
   (cd tools/webgpu && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-cmake --preset release >/dev/null
+# HEARTH_BUILD_BENCH=OFF (set by .ci/run) leaves the benchmarks out: printed figures, never a CI gate.
+cmake --preset release ${HEARTH_BUILD_BENCH:+-DHEARTH_BUILD_BENCH=$HEARTH_BUILD_BENCH} >/dev/null
 cmake --build build/release -j"$(nproc)"
 scripts/make_fixtures.sh
 scripts/build_wasm.sh >/dev/null && (cd web && npm install --no-audit --no-fund --loglevel=error)   # browser package + its tests
