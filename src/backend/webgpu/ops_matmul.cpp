@@ -16,7 +16,6 @@ namespace hearth::webgpu {
 namespace {
 
 constexpr int64_t kMinTokens = 16;
-constexpr int64_t kWideFloatRows = 8192;
 
 uint32_t to_u32(int64_t v) {
   if (v < 0 || v > int64_t(UINT32_MAX)) throw Error("WebGPU: value " + std::to_string(v) + " overflows a kernel parameter");
@@ -58,18 +57,9 @@ MatmulKernel quantized_kernel(TensorType t, int64_t rows, const char* fma) {
   return k;
 }
 
-// 4 x 4 sums per thread in 64 x 64 tiles; tall matrices 8 x 8 in 128 x 128 tiles (matmul_float_wide.wgsl),
-// which still make 64 row tiles there.
-MatmulKernel float_kernel(TensorType t, int64_t rows) {
+MatmulKernel float_kernel(TensorType t) {
   const char* weight = t == TensorType::F32 ? "weight_f32" : t == TensorType::F16 ? "weight_f16" : "weight_bf16";
-  if (rows < kWideFloatRows) return {std::string("matmul_float.") + weight, "matmul_float.wgsl", {{"WEIGHT", weight}}, 64, 64};
-  const int rq = 2, tq = 2, ks = 8;
-  return {std::string("matmul_float_wide.") + weight + ".rq" + std::to_string(rq) + ".tq" + std::to_string(tq) +
-              ".ks" + std::to_string(ks),
-          "matmul_float_wide.wgsl",
-          {{"WEIGHT", weight}, {"RQ", std::to_string(rq)}, {"TQ", std::to_string(tq)}, {"KS", std::to_string(ks)}},
-          64 * rq,
-          64 * tq};
+  return {std::string("matmul_float.") + weight, "matmul_float.wgsl", {{"WEIGHT", weight}}, 64, 64};
 }
 
 }  // namespace
@@ -81,7 +71,7 @@ bool Ops::matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   // serves those. A first guess, to be measured on the H100.
   if (n_tok < kMinTokens) return false;
   const bool plain = w.type == TensorType::F32 || w.type == TensorType::F16 || w.type == TensorType::BF16;
-  const MatmulKernel k = plain ? float_kernel(w.type, w.rows) : quantized_kernel(w.type, w.rows, fused_fma_ ? "fma" : "fma_exact");
+  const MatmulKernel k = plain ? float_kernel(w.type) : quantized_kernel(w.type, w.rows, fused_fma_ ? "fma" : "fma_exact");
   const Pipeline& pl = cached_pipeline(k.name, [&] { return kernel_source(k.file, k.vars); });
   const ActFormat af = act_format(w.type);
   const uint32_t xs = af == ActFormat::F32 ? to_u32(x_stride) : act_words(af, w.cols);
