@@ -1,6 +1,7 @@
 #include "backend/webgpu/ops.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -179,6 +180,10 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   params_host_.assign(size_t(slot_capacity_) * kSlotBytes, 0);
   fused_fma_ = probe_fused_fma();
   exact_unpack_half_ = probe_exact_unpack_half();
+  const AdapterInfo& a = d_.info();
+  std::string names = a.vendor + " " + a.architecture + " " + a.device + " " + a.description;
+  std::transform(names.begin(), names.end(), names.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  float_decode_ = names.find("swiftshader") == std::string::npos;
 }
 
 // fma(a, b, -round(a * b)) is the product's rounding error when fused and 0 when rounded twice; the other
@@ -369,7 +374,7 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
                  int64_t y_stride, int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
   if (matmul(r, w, x, n_tok, x_stride, y, y_stride, y_offset, bias, softcap, accumulate)) return;
   const bool plain = w.type == TensorType::F32 || w.type == TensorType::F16 || w.type == TensorType::BF16;
-  if (n_tok == 1 && plain && float_decode_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
+  if (n_tok == 1 && plain && float_decode_ && float_decode_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
   const int tile = n_tok == 1 ? 1 : kTokenTile;
   int lanes = 4;
   while (lanes < kMatvecThreads && lanes < w.cols / 32) lanes *= 2;

@@ -121,6 +121,11 @@ class Ops {
   // for every half (else a bit-level decoding). Tests force either to run both on any adapter.
   bool exact_unpack_half() const { return exact_unpack_half_; }
   void set_exact_unpack_half(bool on) { exact_unpack_half_ = on; }
+  // Whether one-token F32/F16/BF16 matvecs take matvec_float_decode.wgsl: on GPUs; not on SwiftShader, which
+  // keeps its per-row sums (an indexed array) in memory and ran a BF16 fixture's decode 17x slower with it
+  // (0.2 vs 3.5 tok/s). Tests force it on to check it on any adapter.
+  bool float_decode() const { return float_decode_; }
+  void set_float_decode(bool on) { float_decode_ = on; }
 
  private:
   struct Slot {
@@ -163,6 +168,7 @@ class Ops {
   int last_dispatches_ = 0;
   bool fused_fma_ = false;
   bool exact_unpack_half_ = false;
+  bool float_decode_ = true;
 };
 
 }  // namespace hearth::webgpu

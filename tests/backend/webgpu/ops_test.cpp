@@ -221,6 +221,7 @@ TEST(WebGpuOps, FloatDecodeMatvecRowGroupsAndHalfConversions) {
   HEARTH_SEEDED_RNG(rng);
   Ops ops(*dev);
   const bool probed = ops.exact_unpack_half();
+  ops.set_float_decode(true);  // the GPU kernel, also where the adapter (SwiftShader) does not get it by default
   // Each (type, rows per workgroup, conversion) is a pipeline of its own, slow to compile on SwiftShader:
   // F16 takes three of the row groupings with both conversions, BF16 and F32 the fourth.
   for (TensorType type : {TensorType::F16, TensorType::BF16, TensorType::F32})
@@ -562,9 +563,11 @@ void check_attention(Device& dev, std::mt19937_64& rng, const AttentionShape& a,
     ops.submit(r);
     std::vector<float> want = cpu_attention(a, q, kc, vc, c.pos, seq, scale, c.softcap, c.window);
     // Relative L2 bounds what a probability whose f16 rounding flips can cost: exp_accurate misses libm's
-    // expf by an ulp now and then (often on SwiftShader), tanh_accurate libm's tanh more often.
+    // expf by an ulp now and then (often on SwiftShader), tanh_accurate libm's tanh more often. A flip moves
+    // that probability by one half-precision step (2^-11 of it): with few positions it shows above 1e-4
+    // (1.27e-4 seen once in Chromium), so the bound is 5e-4; a wrong value, position or head is far above.
     const std::vector<float> got = download(dev, out, want.size());
-    EXPECT_LE(rel_l2(got, want), 1e-4) << "tokens " << n << ", first position " << c.pos[0] << ", window " << c.window;
+    EXPECT_LE(rel_l2(got, want), 5e-4) << "tokens " << n << ", first position " << c.pos[0] << ", window " << c.window;
     if (&c == &cases.front()) {
       // For a half-precision wo the value pass stores its output rounded: the same values, rounded to f16.
       args.out_format = ActFormat::F16;
