@@ -4,7 +4,7 @@
 // For each model it also breaks a decode step down: dispatches per token, and each of the model's own
 // matvecs timed alone (layer 0's matrices and the LM head), summed over the layers.
 // Prints one JSON object per line. Never a CI gate.
-//   hearth-webgpu-bench [--micro] [--dispatch-cost] [--model M.gguf ...] [--ceiling-gbs 2900] [--prompt 512] [--decode 128]
+//   hearth-webgpu-bench [--micro] [--dispatch-cost] [--matvec q4_K:8192x2048[:512] ...] [--model M.gguf ...] [--ceiling-gbs 2900] [--prompt 512] [--decode 128]
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -50,25 +50,77 @@ std::vector<uint8_t> random_matrix(TensorType type, int64_t rows, int64_t cols) 
   return m;
 }
 
-// Times `reps` identical matvecs recorded into one submit (per-dispatch cost included, submit amortized).
-double time_matvec(Device& d, Ops& ops, const GpuWeight& w, const Buffer& x, const Buffer& xq, const Buffer& y,
-                   int64_t n_tok, int reps) {
-  const ActFormat f = act_format(w.type);
-  auto run = [&] {
+// Times `reps` copies of one recorded dispatch chained in one pass and one submit (per-dispatch cost
+// included, the submit and wait amortized over the chain).
+template <typename Record>
+double time_chain(Device& d, Ops& ops, int reps, Record record) {
+  auto submit = [&] {
     Recorder r = ops.begin();
-    ops.quantize(r, f, x, n_tok, w.cols, w.cols, xq);
-    for (int i = 0; i < reps; i++) ops.matvec(r, w, f == ActFormat::F32 ? x : xq, n_tok, w.cols, y, w.rows);
+    for (int i = 0; i < reps; i++) record(r);
     ops.submit(r);
-    d.wait_idle();
   };
-  run();  // compile + warm
+  // The H100 drops to its idle clock (345 MHz) between short submits: keep it busy for 100 ms first, and
+  // time four submits queued back to back.
+  const auto warm = Clock::now();
+  do {
+    submit();
+    d.wait_idle();
+  } while (seconds(warm) < 0.1);
+  constexpr int kSubmits = 4;
   double best = 1e30;
   for (int trial = 0; trial < 3; trial++) {
     auto t0 = Clock::now();
-    run();
+    for (int i = 0; i < kSubmits; i++) submit();
+    d.wait_idle();
     best = std::min(best, seconds(t0));
   }
-  return best / reps;
+  return best / (reps * kSubmits);
+}
+
+// One matvec (or, from 16 tokens, the prefill matmul) timed as time_chain does: the activations quantized
+// once, then `reps` identical dispatches per submit with the clock warmed first.
+double time_matvec(Device& d, Ops& ops, const GpuWeight& w, const Buffer& x, const Buffer& xq, const Buffer& y,
+                   int64_t n_tok, int reps) {
+  const ActFormat f = act_format(w.type);
+  Recorder q = ops.begin();
+  ops.quantize(q, f, x, n_tok, w.cols, w.cols, xq);
+  ops.submit(q);
+  d.wait_idle();
+  return time_chain(d, ops, reps, [&](Recorder& r) {
+    ops.matvec(r, w, f == ActFormat::F32 ? x : xq, n_tok, w.cols, y, w.rows);
+  });
+}
+
+// One shape, e.g. "q4_K:8192x2048" (decode) or "f16:8192x2048:512" (prefill): its time, GB/s and TFLOP/s.
+void time_shape(Device& d, const std::string& spec, double ceiling_gbs, int reps) {
+  int64_t rows = 0, cols = 0, n_tok = 1;
+  const size_t colon = spec.find(':');
+  const std::string type_name = spec.substr(0, colon);
+  if (colon == std::string::npos || std::sscanf(spec.c_str() + colon + 1, "%ldx%ld:%ld", &rows, &cols, &n_tok) < 2 ||
+      rows < 1 || cols < 1 || n_tok < 1)
+    throw Error("--matvec wants TYPE:ROWSxCOLS[:TOKENS], got " + spec);
+  TensorType t{};
+  bool found = false;
+  for (int i = 0; i < 64 && !found; i++) {
+    const TensorType c = TensorType(i);
+    if (tensor_type_name(c) == type_name) t = c, found = true;
+  }
+  if (!found) throw Error("--matvec: unknown type " + type_name);
+  Ops ops(d, 8192);
+  Buffer x = d.create_buffer(uint64_t(n_tok * cols) * 4);
+  std::vector<float> xs(size_t(n_tok * cols), 0.25f);
+  d.write(x, 0, xs.data(), xs.size() * 4);
+  Buffer xq = d.create_buffer(uint64_t(n_tok * cols) * 4);
+  Buffer y = d.create_buffer(uint64_t(n_tok * rows) * 4);
+  const uint64_t bytes = uint64_t(rows) * tensor_row_bytes(t, uint64_t(cols));
+  std::vector<uint8_t> m = random_matrix(t, rows, cols);
+  GpuWeight w = GpuWeight::upload(d, {m.data(), t, rows, cols});
+  const double sec = time_matvec(d, ops, w, x, xq, y, n_tok, reps);
+  fmt::print("{{\"bench\":\"kernel\",\"shape\":\"{}\",\"ms\":{:.4f},\"GBps\":{:.1f},\"pct_of_read_ceiling\":{:.1f},"
+             "\"TFLOPs\":{:.3f},\"fused_fma\":{},\"exact_unpack_half\":{}}}\n",
+             spec, sec * 1e3, double(bytes) / sec / 1e9, 100.0 * double(bytes) / sec / 1e9 / ceiling_gbs,
+             2.0 * double(rows) * double(cols) * double(n_tok) / sec / 1e12, ops.fused_fma(), ops.exact_unpack_half());
+  std::fflush(stdout);
 }
 
 void micro(Device& d, double ceiling_gbs) {
@@ -155,33 +207,6 @@ void end_to_end(const std::string& path, double ceiling_gbs, int prompt_len, int
   std::fflush(stdout);
 }
 
-
-// Times `reps` copies of one recorded dispatch chained in one pass and one submit (per-dispatch cost
-// included, the submit and wait amortized over the chain).
-template <typename Record>
-double time_chain(Device& d, Ops& ops, int reps, Record record) {
-  auto submit = [&] {
-    Recorder r = ops.begin();
-    for (int i = 0; i < reps; i++) record(r);
-    ops.submit(r);
-  };
-  // The H100 drops to its idle clock (345 MHz) between short submits: keep it busy for 100 ms first, and
-  // time four submits queued back to back.
-  const auto warm = Clock::now();
-  do {
-    submit();
-    d.wait_idle();
-  } while (seconds(warm) < 0.1);
-  constexpr int kSubmits = 4;
-  double best = 1e30;
-  for (int trial = 0; trial < 3; trial++) {
-    auto t0 = Clock::now();
-    for (int i = 0; i < kSubmits; i++) submit();
-    d.wait_idle();
-    best = std::min(best, seconds(t0));
-  }
-  return best / (reps * kSubmits);
-}
 
 Buffer random_buffer(Device& d, int64_t floats, std::mt19937& rng) {
   std::normal_distribution<float> nd(0.0f, 1.0f);
@@ -313,14 +338,15 @@ void breakdown(const std::string& path, double ceiling_gbs, int prompt_len, int 
 
   Ops ops(*d, 8192);
   const int64_t widest = std::max(c.n_embd, c.n_ff);
-  Buffer x = d->create_buffer(uint64_t(widest) * 4);
-  std::vector<float> xs(static_cast<size_t>(widest));
+  // Room for a whole prompt's activations: the prefill matmuls are timed on the same buffers.
+  Buffer x = d->create_buffer(uint64_t(widest) * uint64_t(prompt_len) * 4);
+  std::vector<float> xs(static_cast<size_t>(widest * prompt_len));
   std::mt19937 rng(3);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (auto& v : xs) v = nd(rng);
   d->write(x, 0, xs.data(), xs.size() * 4);
-  Buffer xq = d->create_buffer(uint64_t(widest) * 4 + 1024);
-  Buffer y = d->create_buffer(uint64_t(c.n_vocab) * 4);
+  Buffer xq = d->create_buffer(uint64_t(widest) * uint64_t(prompt_len) * 4 + 1024);
+  Buffer y = d->create_buffer(uint64_t(std::max(c.n_vocab, widest * prompt_len)) * 4);
   const LayerWeights& L = w.layers[0];
   struct Item {
     const char* name;
@@ -331,7 +357,7 @@ void breakdown(const std::string& path, double ceiling_gbs, int prompt_len, int 
                         {"attn_v", &L.wv, c.n_layer},      {"attn_output", &L.wo, c.n_layer},
                         {"ffn_gate", &L.w_gate, c.n_layer}, {"ffn_up", &L.w_up, c.n_layer},
                         {"ffn_down", &L.w_down, c.n_layer}, {"output", &w.output, 1}};
-  double matvec_ms = 0;
+  double matvec_ms = 0, matmul_ms = 0;
   uint64_t matvec_bytes = 0;
   for (const Item& it : items) {
     if (!it.m->data) continue;
@@ -344,16 +370,24 @@ void breakdown(const std::string& path, double ceiling_gbs, int prompt_len, int 
                "\"us\":{:.1f},\"GBps\":{:.1f},\"pct_of_read_ceiling\":{:.1f},\"per_token\":{}}}\n",
                path, it.name, tensor_type_name(g.type), g.rows, g.cols, sec * 1e6, double(bytes) / sec / 1e9,
                100.0 * double(bytes) / sec / 1e9 / ceiling_gbs, it.count);
+    // The prefill's matmul on the same matrix (the LM head runs only for the last token).
+    if (it.m == &w.output || prompt_len < 2) continue;
+    const double psec = time_matvec(*d, ops, g, x, xq, y, prompt_len, 3);
+    matmul_ms += psec * 1e3 * double(it.count);
+    fmt::print("{{\"bench\":\"model_matmul\",\"model\":\"{}\",\"tensor\":\"{}\",\"type\":\"{}\",\"tokens\":{},"
+               "\"us\":{:.1f},\"TFLOPs\":{:.2f},\"per_prefill\":{}}}\n",
+               path, it.name, tensor_type_name(g.type), prompt_len, psec * 1e6,
+               2.0 * double(g.rows) * double(g.cols) * prompt_len / psec / 1e12, it.count);
   }
   const double other_ms = time_other_ops(*d, ops, path, c, act_format(L.wq.type), ctx, prompt_len + decode_len / 2) * 1e3;
   const double token_ms = decode_s * 1e3 / decode_len;
   fmt::print("{{\"bench\":\"decode_breakdown\",\"model\":\"{}\",\"decode_tps\":{:.1f},\"token_ms\":{:.3f},"
              "\"dispatches_per_token\":{},\"dispatch_floor_ms_at_5us\":{:.3f},\"matvec_ms_per_token\":{:.3f},"
              "\"matvec_GBps\":{:.1f},\"other_ops_ms_per_token\":{:.3f},\"unaccounted_ms_per_token\":{:.3f},"
-             "\"prefill_tps\":{:.1f},"
+             "\"prefill_tps\":{:.1f},\"prefill_matmul_ms\":{:.2f},"
              "\"prefill_dispatches\":{},\"bandwidth_floor_ms\":{:.3f}}}\n",
              path, decode_len / decode_s, token_ms, decode_dispatches, decode_dispatches * 5e-3, matvec_ms,
-             double(matvec_bytes) / (matvec_ms * 1e-3) / 1e9, other_ms, token_ms - matvec_ms - other_ms, prompt_len / prefill_s,
+             double(matvec_bytes) / (matvec_ms * 1e-3) / 1e9, other_ms, token_ms - matvec_ms - other_ms, prompt_len / prefill_s, matmul_ms,
              prefill_dispatches, double(matvec_bytes) / (ceiling_gbs * 1e9) * 1e3);
   std::fflush(stdout);
 }
@@ -363,18 +397,20 @@ void breakdown(const std::string& path, double ceiling_gbs, int prompt_len, int 
 int main(int argc, char** argv) {
   try {
     bool do_micro = false, do_dispatch_cost = false;
-    std::vector<std::string> models;
+    std::vector<std::string> models, shapes;
     double ceiling = 2900;
-    int prompt_len = 512, decode_len = 128;
+    int prompt_len = 512, decode_len = 128, reps = 20;
     for (int i = 1; i < argc; i++) {
       std::string a = argv[i];
       if (a == "--micro") do_micro = true;
       else if (a == "--dispatch-cost") do_dispatch_cost = true;
+      else if (a == "--matvec" && i + 1 < argc) shapes.push_back(argv[++i]);
+      else if (a == "--reps" && i + 1 < argc) reps = std::stoi(argv[++i]);
       else if (a == "--model" && i + 1 < argc) models.push_back(argv[++i]);
       else if (a == "--ceiling-gbs" && i + 1 < argc) ceiling = std::stod(argv[++i]);
       else if (a == "--prompt" && i + 1 < argc) prompt_len = std::stoi(argv[++i]);
       else if (a == "--decode" && i + 1 < argc) decode_len = std::stoi(argv[++i]);
-      else throw Error("usage: hearth-webgpu-bench [--micro] [--dispatch-cost] [--model M.gguf ...] [--ceiling-gbs N] [--prompt N] [--decode N]");
+      else throw Error("usage: hearth-webgpu-bench [--micro] [--dispatch-cost] [--matvec TYPE:RxC[:T] ...] [--reps N] [--model M.gguf ...] [--ceiling-gbs N] [--prompt N] [--decode N]");
     }
     auto d = Device::open();
     fmt::print("{{\"bench\":\"device\",\"description\":\"{}\",\"vendor\":\"{}\",\"architecture\":\"{}\","
@@ -383,6 +419,7 @@ int main(int argc, char** argv) {
                d->info().shader_f16, d->info().max_storage_binding_bytes >> 20);
     if (do_dispatch_cost) dispatch_cost(*d);
     if (do_micro) micro(*d, ceiling);
+    for (const auto& sp : shapes) time_shape(*d, sp, ceiling, reps);
     d.reset();
     if (prompt_len < 1 || decode_len < 2) throw Error("--prompt must be >= 1 and --decode >= 2");
     for (const auto& m : models) {

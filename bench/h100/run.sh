@@ -5,6 +5,7 @@
 # Stage first on the developer machine with bench/h100/prepare.sh, then in a device run (carry .device):
 #   bash bench/h100/run.sh            # STEPS="e2e peer micro" by default; logs and JSON lines in $OUT
 #   STEPS="e2e peer wasm micro" WASM_DIST=DIR bash bench/h100/run.sh   # + issue 5's browser-vs-native ratio
+#   STEPS="e2e kq peer" ...                                             # + the two K-quant decode kernels compared
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -70,6 +71,19 @@ for step in $STEPS; do
             timeout 150 node "${prof[@]}" web/bench/webgpu_node.mjs --dawn .device/webgpu/dist/linux-x64/dawn.node \
               --dist "${WASM_DIST:-web/dist}" -m "$m" -n 128 --ctx 160 --runs 3 2>&1 | tee -a "$OUT/wasm_node.log"
           done ;;
+    kq) # The two one-token K-quant kernels side by side: matvec_k_rows.wgsl (default) and matvec_k_decode.wgsl
+        # (HEARTH_KQ_DECODE=slots), on the 1B model's K-quant shapes, then the Q4_K_M model end to end with the latter.
+        log "K-quant decode kernels: rows vs slots"
+        shapes=(--matvec q4_K:2048x2048 --matvec q4_K:2560x2048 --matvec q6_K:512x2048 --matvec q4_K:16384x2048
+                --matvec q6_K:2048x8192 --matvec q4_K:128256x2048 --matvec q6_K:128256x2048)
+        for kq in rows slots; do
+          HEARTH_KQ_DECODE=$kq timeout 120 "$bin/hearth-webgpu-bench" "${shapes[@]}" 2>&1 | sed "s/\"bench\"/\"kq\":\"$kq\",\"bench\"/" |
+            tee -a "$OUT/kq.jsonl"
+        done
+        for m in "${models[@]}"; do
+          case $m in *Q4_K_M*) HEARTH_KQ_DECODE=slots timeout 150 "$bin/hearth-webgpu-bench" --model "$m" 2>&1 |
+                                 grep -E "end_to_end|decode_breakdown" | tee -a "$OUT/kq.jsonl" ;; esac
+        done ;;
     micro) log "kernel microbenchmarks"
            timeout 180 "$bin/hearth-webgpu-bench" --micro 2>&1 | tee "$OUT/micro.jsonl" ;;
   esac

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -183,7 +184,10 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   const AdapterInfo& a = d_.info();
   std::string names = a.vendor + " " + a.architecture + " " + a.device + " " + a.description;
   std::transform(names.begin(), names.end(), names.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  float_decode_ = names.find("swiftshader") == std::string::npos;
+  software_ = names.find("swiftshader") != std::string::npos;
+  float_decode_ = !software_;
+  const char* kq = std::getenv("HEARTH_KQ_DECODE");
+  kq_rows_ = !(kq && std::string(kq) == "slots");
 }
 
 // fma(a, b, -round(a * b)) is the product's rounding error when fused and 0 when rounded twice; the other
@@ -272,14 +276,14 @@ const Pipeline& Ops::simple_pipeline(const std::string& file) {
   return cached_pipeline(file, [&] { return kernel_source(file + ".wgsl"); });
 }
 
-const Pipeline& Ops::matvec_pipeline(TensorType t, int tile, int lanes, int decode_rows) {
-  const std::string weight = weight_file(t);
+const Pipeline& Ops::matvec_pipeline(TensorType t, int tile, int lanes, int threads, int decode_rows) {
+  const std::string weight = t == TensorType::F16 && exact_unpack_half_ ? "weight_f16_unpacked" : weight_file(t);
   const char* fma = fused_fma_ ? "fma" : "fma_exact";
   const std::string name = "matvec." + weight + ".tt" + std::to_string(tile) + ".lanes" + std::to_string(lanes) +
-                           ".rows" + std::to_string(decode_rows) + "." + fma;
+                           ".wg" + std::to_string(threads) + ".rows" + std::to_string(decode_rows) + "." + fma;
   KernelVars vars{{"WEIGHT", weight},
                   {"ACT", act_file(act_format(t))},
-                  {"WG", std::to_string(kMatvecThreads)},
+                  {"WG", std::to_string(threads)},
                   {"TT", std::to_string(tile)},
                   {"LANES", std::to_string(lanes)},
                   {"ROWS", std::to_string(decode_rows)},
@@ -338,6 +342,26 @@ void Ops::quantize(Recorder& r, ActFormat f, const Buffer& x, int64_t n_tok, int
            groups, u32(n_tok));
 }
 
+void Ops::dispatch_matvec(Recorder& r, const Pipeline& pl, const GpuWeight& w, const MatvecCall& c,
+                          int64_t rows_per_wg, uint32_t z) {
+  const uint32_t max_dim = d_.info().max_workgroups_per_dimension;
+  for (const GpuWeight::Part& part : w.parts) {
+    struct {
+      uint32_t rows, cols, n_tok, row_bytes, x_stride, y_stride, y_offset, row_base, grid_x, has_bias;
+      float softcap;
+      uint32_t accumulate;
+    } p{u32(part.rows), u32(w.cols), c.n_tok, u32(int64_t(w.row_bytes)), c.x_stride, u32(c.y_stride),
+        u32(c.y_offset), u32(part.row_begin), 0, c.bias ? 1u : 0u, c.softcap, c.accumulate ? 1u : 0u};
+    const int64_t groups = (part.rows + rows_per_wg - 1) / rows_per_wg;
+    const uint32_t gx = std::min<uint32_t>(u32(groups), max_dim);
+    p.grid_x = gx;
+    Slot s = param_slot();
+    put(s.data, p);
+    dispatch(r, pl, {{0, &part.buffer}, {1, &c.x}, {2, &c.y}, {3, &or_dummy(c.bias)}}, 4, s, gx, ceil_div(groups, gx),
+             z);
+  }
+}
+
 bool Ops::float_decode_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
                               int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
   const int values = w.type == TensorType::F32 ? 4 : 8;  // per 16 bytes
@@ -352,21 +376,31 @@ bool Ops::float_decode_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, 
     return kernel_source("matvec_float_decode.wgsl",
                          {{"KIND", std::to_string(kind)}, {"ROWS", std::to_string(rows_per_wg)}});
   });
-  const uint32_t max_dim = d_.info().max_workgroups_per_dimension;
-  for (const GpuWeight::Part& part : w.parts) {
-    struct {
-      uint32_t rows, cols, n_tok, row_bytes, x_stride, y_stride, y_offset, row_base, grid_x, has_bias;
-      float softcap;
-      uint32_t accumulate;
-    } p{u32(part.rows), u32(w.cols), 1, u32(int64_t(w.row_bytes)), 0, u32(y_stride), u32(y_offset),
-        u32(part.row_begin), 0, bias ? 1u : 0u, softcap, accumulate ? 1u : 0u};
-    const int64_t groups = (part.rows + rows_per_wg - 1) / rows_per_wg;
-    const uint32_t gx = std::min<uint32_t>(u32(groups), max_dim);
-    p.grid_x = gx;
-    Slot s = param_slot();
-    put(s.data, p);
-    dispatch(r, pl, {{0, &part.buffer}, {1, &x}, {2, &y}, {3, &or_dummy(bias)}}, 4, s, gx, ceil_div(groups, gx));
-  }
+  dispatch_matvec(r, pl, w, {x, 1, 0, y, y_stride, y_offset, bias, softcap, accumulate}, rows_per_wg, 1);
+  return true;
+}
+
+bool Ops::kq_rows_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
+                         int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
+  const int64_t nb = w.cols / 256;
+  // The group sums of every super-block sit in workgroup memory (64 bytes each; 16 KiB is WebGPU's floor).
+  if (nb * 64 > 8192) return false;
+  // 8 threads per row: 8 rows per 64-thread workgroup keep a 2,048-row matrix on ~256 workgroups (the
+  // H100 has 132 cores); larger matrices take 32 rows, sharing the group sums more widely (not on
+  // SwiftShader, where 8 rows ran a 128,256-row LM head 2.6x faster than 32).
+  const int rows_per_wg = w.rows >= 8192 && !software_ ? 32 : 8;
+  const std::string weight = weight_file(w.type);
+  const char* fma = fused_fma_ ? "fma" : "fma_exact";
+  const std::string name = "matvec_k_rows." + weight + ".nb" + std::to_string(nb) + ".r" +
+                           std::to_string(rows_per_wg) + "." + fma;
+  const Pipeline& pl = cached_pipeline(name, [&] {
+    return kernel_source("matvec_k_rows.wgsl", {{"WEIGHT", weight},
+                                                {"NB", std::to_string(nb)},
+                                                {"ROWS", std::to_string(rows_per_wg)},
+                                                {"FMA", fma}});
+  });
+  dispatch_matvec(r, pl, w, {x, 1, act_words(ActFormat::Q8_K, w.cols), y, y_stride, y_offset, bias, softcap, accumulate},
+                  rows_per_wg, 1);
   return true;
 }
 
@@ -374,45 +408,38 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
                  int64_t y_stride, int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
   if (matmul(r, w, x, n_tok, x_stride, y, y_stride, y_offset, bias, softcap, accumulate)) return;
   const bool plain = w.type == TensorType::F32 || w.type == TensorType::F16 || w.type == TensorType::BF16;
+  const bool kq = w.type == TensorType::Q4_K || w.type == TensorType::Q5_K || w.type == TensorType::Q6_K;
   if (n_tok == 1 && plain && float_decode_ && float_decode_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
+  if (n_tok == 1 && kq && kq_rows_ && kq_rows_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
   const int tile = n_tok == 1 ? 1 : kTokenTile;
   int lanes = 4;
   while (lanes < kMatvecThreads && lanes < w.cols / 32) lanes *= 2;
+  // A software adapter (SwiftShader) runs small workgroups faster, per row, than large ones (Q4_K LM head of
+  // 128,256 x 256, 3 tokens: 2.5 s with 32 threads, 3.6 s with 64, 9.4 s with 256), and plain floats
+  // fastest with a row per thread.
+  const int threads = software_ ? 32 : kMatvecThreads;
+  if (plain && software_) lanes = 1;
+  lanes = std::min(lanes, threads);
   if (w.type == TensorType::Q8_0 || w.type == TensorType::Q4_0) {
     // The CPU's order (matvec_q0.wgsl): 8 float lanes per row, or one chain per row where the CPU walks
     // Q4_0 as llama.cpp's repacked 8-row groups (rows a multiple of 8).
     lanes = (w.type == TensorType::Q4_0 && w.rows % 8 == 0) ? 1 : 8;
   }
-  if (w.type == TensorType::Q4_K || w.type == TensorType::Q5_K || w.type == TensorType::Q6_K) lanes = 8;
-  int64_t rows_per_wg = kMatvecThreads / lanes;
+  if (kq) lanes = 8;
+  int64_t rows_per_wg = threads / lanes;
   // Decode: a thread per (row, block, lane) for the exact integer parts, the in-order float chains short
   // (matvec_k_decode.wgsl, matvec_q0_decode.wgsl). K-quants: one row per workgroup keeps small matrices
   // spread over every core; large ones take four, sharing the activation sums. Q4_0's one-chain order:
   // four rows. (Q8_0 keeps matvec_q0.wgsl: its eight lanes per row were faster there in one H100 run.)
   int decode_rows = 0;
-  if (tile == 1 && (w.type == TensorType::Q4_K || w.type == TensorType::Q5_K || w.type == TensorType::Q6_K))
-    decode_rows = w.rows >= 16384 ? 4 : 1;
+  if (tile == 1 && kq) decode_rows = w.rows >= 16384 ? 4 : 1;
   if (tile == 1 && w.type == TensorType::Q4_0 && lanes == 1) decode_rows = 4;
   if (decode_rows) rows_per_wg = decode_rows;
-  const Pipeline& pl = matvec_pipeline(w.type, tile, lanes, decode_rows);
+  const Pipeline& pl = matvec_pipeline(w.type, tile, lanes, threads, decode_rows);
   const ActFormat af = act_format(w.type);
   const uint32_t xs = af == ActFormat::F32 ? u32(x_stride) : act_words(af, w.cols);
-  const uint32_t max_dim = d_.info().max_workgroups_per_dimension;
-  for (const GpuWeight::Part& part : w.parts) {
-    struct {
-      uint32_t rows, cols, n_tok, row_bytes, x_stride, y_stride, y_offset, row_base, grid_x, has_bias;
-      float softcap;
-      uint32_t accumulate;
-    } p{u32(part.rows), u32(w.cols), u32(n_tok), u32(int64_t(w.row_bytes)), xs, u32(y_stride), u32(y_offset),
-        u32(part.row_begin), 0, bias ? 1u : 0u, softcap, accumulate ? 1u : 0u};
-    const int64_t groups = (part.rows + rows_per_wg - 1) / rows_per_wg;
-    const uint32_t gx = std::min<uint32_t>(u32(groups), max_dim);
-    p.grid_x = gx;
-    Slot s = param_slot();
-    put(s.data, p);
-    dispatch(r, pl, {{0, &part.buffer}, {1, &x}, {2, &y}, {3, &or_dummy(bias)}}, 4, s, gx, ceil_div(groups, gx),
-             ceil_div(n_tok, tile));
-  }
+  dispatch_matvec(r, pl, w, {x, u32(n_tok), xs, y, y_stride, y_offset, bias, softcap, accumulate}, rows_per_wg,
+                  ceil_div(n_tok, tile));
 }
 
 void Ops::get_rows(Recorder& r, const GpuWeight& w, const Buffer& batch, int64_t n_tok, const Buffer& y, float scale) {

@@ -126,6 +126,12 @@ class Ops {
   // (0.2 vs 3.5 tok/s). Tests force it on to check it on any adapter.
   bool float_decode() const { return float_decode_; }
   void set_float_decode(bool on) { float_decode_ = on; }
+  // Whether one-token K-quant matvecs take matvec_k_rows.wgsl (a thread per row and int32 lane walks the
+  // whole row) instead of matvec_k_decode.wgsl (a row's super-blocks spread over threads, meeting in
+  // workgroup memory each step). Both are bit-equal to the CPU; HEARTH_KQ_DECODE=slots picks the latter
+  // (benchmarks compare them).
+  bool kq_rows() const { return kq_rows_; }
+  void set_kq_rows(bool on) { kq_rows_ = on; }
 
  private:
   struct Slot {
@@ -134,7 +140,7 @@ class Ops {
   };
   Slot param_slot();
   // decode_rows > 0: the K-quant one-token kernel (matvec_k_decode.wgsl) with that many rows per workgroup.
-  const Pipeline& matvec_pipeline(TensorType t, int tile, int lanes, int decode_rows = 0);
+  const Pipeline& matvec_pipeline(TensorType t, int tile, int lanes, int threads, int decode_rows = 0);
   bool probe_fused_fma();
   // matvec of many tokens (prefill) through the tiled kernels of ops_matmul.cpp; false (nothing recorded)
   // for fewer tokens than those kernels' tiles pay off at, which the matvec kernels then take.
@@ -145,6 +151,22 @@ class Ops {
   // are not whole 16-byte vectors.
   bool float_decode_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
                            int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
+  // One-token K-quant matvec through matvec_k_rows.wgsl; false where its group sums would not fit.
+  bool kq_rows_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
+                      int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
+  // What every matvec dispatch shares: per binding of W (a weight split over bindings), the parameters,
+  // workgroups of rows_per_wg rows laid out within the per-dimension limit, and z = token groups.
+  struct MatvecCall {
+    const Buffer& x;
+    uint32_t n_tok, x_stride;
+    const Buffer& y;
+    int64_t y_stride, y_offset;
+    const Buffer* bias;
+    float softcap;
+    bool accumulate;
+  };
+  void dispatch_matvec(Recorder& r, const Pipeline& pl, const GpuWeight& w, const MatvecCall& c, int64_t rows_per_wg,
+                       uint32_t z);
   const Pipeline& cached_pipeline(const std::string& name, const std::function<std::string()>& source);
   const Pipeline& simple_pipeline(const std::string& file);
   // Records pipeline + buffers (+ this dispatch's parameter slot as the last binding `param_binding`).
@@ -169,6 +191,8 @@ class Ops {
   bool fused_fma_ = false;
   bool exact_unpack_half_ = false;
   bool float_decode_ = true;
+  bool kq_rows_ = true;
+  bool software_ = false;  // SwiftShader (a CPU): see Ops::matvec
 };
 
 }  // namespace hearth::webgpu

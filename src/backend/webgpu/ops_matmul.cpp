@@ -78,22 +78,8 @@ bool Ops::matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   const uint32_t max_dim = d_.info().max_workgroups_per_dimension;
   const uint32_t token_tiles = to_u32((n_tok + k.tile_tokens - 1) / k.tile_tokens);
   if (token_tiles > max_dim) throw Error("WebGPU: " + std::to_string(n_tok) + " tokens in one matmul are too many");
-  for (const GpuWeight::Part& part : w.parts) {
-    struct {
-      uint32_t rows, cols, n_tok, row_bytes, x_stride, y_stride, y_offset, row_base, grid_x, has_bias;
-      float softcap;
-      uint32_t accumulate;
-    } p{to_u32(part.rows), to_u32(w.cols), to_u32(n_tok), to_u32(int64_t(w.row_bytes)), xs, to_u32(y_stride),
-        to_u32(y_offset), to_u32(part.row_begin), 0, bias ? 1u : 0u, softcap, accumulate ? 1u : 0u};
-    const int64_t groups = (part.rows + k.tile_rows - 1) / k.tile_rows;
-    const uint32_t gx = std::min<uint32_t>(to_u32(groups), max_dim);
-    p.grid_x = gx;
-    Slot s = param_slot();
-    static_assert(sizeof(p) <= 256);
-    std::memcpy(s.data, &p, sizeof(p));
-    dispatch(r, pl, {{0, &part.buffer}, {1, &x}, {2, &y}, {3, &or_dummy(bias)}}, 4, s, gx,
-             to_u32((groups + gx - 1) / gx), token_tiles);
-  }
+  dispatch_matvec(r, pl, w, {x, to_u32(n_tok), xs, y, y_stride, y_offset, bias, softcap, accumulate}, k.tile_rows,
+                  token_tiles);
   return true;
 }
 

@@ -108,7 +108,7 @@ INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatvecTest,
                          [](const auto& info) { return std::string(tensor_type_name(info.param)); });
 
 // Q8_0/Q4_0 and the K-quants sum in the x86 CPU kernels' float order (matvec_q0.wgsl, matvec_k.wgsl,
-// matvec_q0_decode.wgsl, matvec_k_decode.wgsl for one token), so the outputs are bit-equal, not merely
+// matvec_q0_decode.wgsl, matvec_k_rows.wgsl and matvec_k_decode.wgsl for one token), so the outputs are bit-equal, not merely
 // close: 67 rows take the 8-lane order, 64 and 16 rows Q4_0's repacked-group chain; 512, 1024, 2304 and
 // 8448 columns are 2, 4, 9 and 33 K super-blocks (the K decode kernel steps 8 at a time) and 16 to 264
 // Q4_0 blocks (its decode kernel steps 64); 16411 rows take the K decode kernel's four-rows-per-workgroup
@@ -129,11 +129,19 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
                      ", tokens " + std::to_string(n));
         std::vector<float> x = test::random_floats(rng, size_t(n * cols));
         std::vector<float> want = cpu_matmul(w.m, x, n);
-        std::vector<float> got = gpu_matmul(dev, ops, gw, x, n);
-        size_t differ = 0;
-        for (size_t i = 0; i < want.size(); i++) differ += got[i] != want[i];
-        if (x86) EXPECT_EQ(differ, 0u) << "outputs not bit-equal to the CPU's";
-        else EXPECT_LE(rel_l2(got, want), kTol);
+        // One-token K-quants: both decode kernels (a thread per row lane, and the super-block slots).
+        const bool kq = type == TensorType::Q4_K || type == TensorType::Q5_K || type == TensorType::Q6_K;
+        for (bool rows_kernel : {true, false}) {
+          if (!rows_kernel && !(kq && n == 1)) continue;
+          SCOPED_TRACE(rows_kernel ? "matvec_k_rows (K-quants)" : "matvec_k_decode");
+          ops.set_kq_rows(rows_kernel);
+          std::vector<float> got = gpu_matmul(dev, ops, gw, x, n);
+          size_t differ = 0;
+          for (size_t i = 0; i < want.size(); i++) differ += got[i] != want[i];
+          if (x86) EXPECT_EQ(differ, 0u) << "outputs not bit-equal to the CPU's";
+          else EXPECT_LE(rel_l2(got, want), kTol);
+        }
+        ops.set_kq_rows(true);
       }
     }
 }

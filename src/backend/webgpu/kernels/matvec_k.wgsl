@@ -18,7 +18,7 @@ fn capped(y: f32) -> f32 {
 #include "act_q8_k.wgsl"
 #include "{{WEIGHT}}.wgsl"
 
-const WG: u32 = 64u;
+const WG: u32 = {{WG}}u;
 const TT: u32 = {{TT}}u;
 const LANES: u32 = 8u;
 const ROWS_PER_WG: u32 = WG / LANES;

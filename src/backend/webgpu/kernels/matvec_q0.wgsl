@@ -20,7 +20,7 @@ fn capped(y: f32) -> f32 {
 #include "act_q8_0.wgsl"
 #include "{{WEIGHT}}.wgsl"
 
-const WG: u32 = 64u;
+const WG: u32 = {{WG}}u;
 const TT: u32 = {{TT}}u;
 const LANES: u32 = {{LANES}}u;
 const ROWS_PER_WG: u32 = WG / LANES;
