@@ -76,7 +76,7 @@ for step in $STEPS; do
         log "K-quant decode kernels: rows vs slots"
         shapes=(--matvec q4_K:2048x2048 --matvec q4_K:2560x2048 --matvec q6_K:512x2048 --matvec q4_K:16384x2048
                 --matvec q6_K:2048x8192 --matvec q4_K:128256x2048 --matvec q6_K:128256x2048)
-        for kq in rows slots; do
+        for kq in rows slots rows4 rows16; do
           HEARTH_KQ_DECODE=$kq timeout 120 "$bin/hearth-webgpu-bench" "${shapes[@]}" 2>&1 | sed "s/\"bench\"/\"kq\":\"$kq\",\"bench\"/" |
             tee -a "$OUT/kq.jsonl"
         done

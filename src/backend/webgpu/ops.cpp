@@ -186,8 +186,13 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   std::transform(names.begin(), names.end(), names.begin(), [](unsigned char c) { return char(std::tolower(c)); });
   software_ = names.find("swiftshader") != std::string::npos;
   float_decode_ = !software_;
-  const char* kq = std::getenv("HEARTH_KQ_DECODE");
-  kq_rows_ = !(kq && std::string(kq) == "slots");
+  // Benchmarks compare the one-token K-quant kernels: HEARTH_KQ_DECODE=slots (matvec_k_decode.wgsl) or
+  // rowsN (matvec_k_rows.wgsl with N rows per workgroup for every matrix).
+  if (const char* kq = std::getenv("HEARTH_KQ_DECODE")) {
+    const std::string v = kq;
+    kq_rows_ = v != "slots";
+    if (v.rfind("rows", 0) == 0 && v.size() > 4) kq_rows_per_wg_ = std::clamp(std::atoi(v.c_str() + 4), 1, 32);
+  }
 }
 
 // fma(a, b, -round(a * b)) is the product's rounding error when fused and 0 when rounded twice; the other
@@ -388,7 +393,7 @@ bool Ops::kq_rows_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const
   // 8 threads per row: 8 rows per 64-thread workgroup keep a 2,048-row matrix on ~256 workgroups (the
   // H100 has 132 cores); larger matrices take 32 rows, sharing the group sums more widely (not on
   // SwiftShader, where 8 rows ran a 128,256-row LM head 2.6x faster than 32).
-  const int rows_per_wg = w.rows >= 8192 && !software_ ? 32 : 8;
+  const int rows_per_wg = kq_rows_per_wg_ ? kq_rows_per_wg_ : w.rows >= 8192 && !software_ ? 32 : 8;
   const std::string weight = weight_file(w.type);
   const char* fma = fused_fma_ ? "fma" : "fma_exact";
   const std::string name = "matvec_k_rows." + weight + ".nb" + std::to_string(nb) + ".r" +

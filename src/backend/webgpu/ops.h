@@ -129,7 +129,7 @@ class Ops {
   // Whether one-token K-quant matvecs take matvec_k_rows.wgsl (a thread per row and int32 lane walks the
   // whole row) instead of matvec_k_decode.wgsl (a row's super-blocks spread over threads, meeting in
   // workgroup memory each step). Both are bit-equal to the CPU; HEARTH_KQ_DECODE=slots picks the latter
-  // (benchmarks compare them).
+  // and rowsN the former with N rows per workgroup (benchmarks compare them).
   bool kq_rows() const { return kq_rows_; }
   void set_kq_rows(bool on) { kq_rows_ = on; }
 
@@ -192,6 +192,7 @@ class Ops {
   bool exact_unpack_half_ = false;
   bool float_decode_ = true;
   bool kq_rows_ = true;
+  int kq_rows_per_wg_ = 0;  // 0: by matrix size (kq_rows_matvec)
   bool software_ = false;  // SwiftShader (a CPU): see Ops::matvec
 };
 
