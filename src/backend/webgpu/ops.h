@@ -127,9 +127,10 @@ class Ops {
   bool float_decode() const { return float_decode_; }
   void set_float_decode(bool on) { float_decode_ = on; }
   // Whether one-token K-quant matvecs take matvec_k_rows.wgsl (a thread per row and int32 lane walks the
-  // whole row) instead of matvec_k_decode.wgsl (a row's super-blocks spread over threads, meeting in
-  // workgroup memory each step). Both are bit-equal to the CPU; HEARTH_KQ_DECODE=slots picks the latter
-  // and rowsN the former with N rows per workgroup (benchmarks compare them).
+  // whole row; the default on software adapters) instead of matvec_k_decode.wgsl (a row's super-blocks
+  // spread over threads, meeting in workgroup memory each step; the default on GPUs, where it was
+  // measured). Both are bit-equal to the CPU; HEARTH_KQ_DECODE=slots or rows[N] (N rows per workgroup)
+  // picks one for benchmarks.
   bool kq_rows() const { return kq_rows_; }
   void set_kq_rows(bool on) { kq_rows_ = on; }
 
@@ -191,7 +192,7 @@ class Ops {
   bool fused_fma_ = false;
   bool exact_unpack_half_ = false;
   bool float_decode_ = true;
-  bool kq_rows_ = true;
+  bool kq_rows_ = false;
   int kq_rows_per_wg_ = 0;  // 0: by matrix size (kq_rows_matvec)
   bool software_ = false;  // SwiftShader (a CPU): see Ops::matvec
 };
