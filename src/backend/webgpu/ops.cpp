@@ -186,14 +186,12 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   std::transform(names.begin(), names.end(), names.begin(), [](unsigned char c) { return char(std::tolower(c)); });
   software_ = names.find("swiftshader") != std::string::npos;
   float_decode_ = !software_;
-  // The rows kernel ran SwiftShader's K-quant matvecs 10x faster than the slots kernel (q4_K 16384 x 2048:
-  // 0.67 vs 6.7 s); on GPUs the slots kernel stays until the rows kernel is measured there.
-  kq_rows_ = software_;
   // Benchmarks compare the one-token K-quant kernels: HEARTH_KQ_DECODE=slots (matvec_k_decode.wgsl) or
-  // rowsN (matvec_k_rows.wgsl with N rows per workgroup for every matrix).
+  // rows[N] (matvec_k_rows.wgsl, with N rows per workgroup for every matrix).
   if (const char* kq = std::getenv("HEARTH_KQ_DECODE")) {
     const std::string v = kq;
-    kq_rows_ = v.rfind("rows", 0) == 0;
+    if (v == "slots") kq_decode_ = KqDecode::Slots;
+    if (v.rfind("rows", 0) == 0) kq_decode_ = KqDecode::Rows;
     if (v.rfind("rows", 0) == 0 && v.size() > 4) kq_rows_per_wg_ = std::clamp(std::atoi(v.c_str() + 4), 1, 32);
   }
 }
@@ -418,7 +416,9 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   const bool plain = w.type == TensorType::F32 || w.type == TensorType::F16 || w.type == TensorType::BF16;
   const bool kq = w.type == TensorType::Q4_K || w.type == TensorType::Q5_K || w.type == TensorType::Q6_K;
   if (n_tok == 1 && plain && float_decode_ && float_decode_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
-  if (n_tok == 1 && kq && kq_rows_ && kq_rows_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
+  // The rows kernel on SwiftShader: 10x the slots kernel's speed (q4_K 16384 x 2048: 0.67 vs 6.7 s).
+  const bool rows = kq_decode_ == KqDecode::Rows || (kq_decode_ == KqDecode::Auto && software_);
+  if (n_tok == 1 && kq && rows && kq_rows_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
   const int tile = n_tok == 1 ? 1 : kTokenTile;
   int lanes = 4;
   while (lanes < kMatvecThreads && lanes < w.cols / 32) lanes *= 2;

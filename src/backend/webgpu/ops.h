@@ -126,13 +126,16 @@ class Ops {
   // (0.2 vs 3.5 tok/s). Tests force it on to check it on any adapter.
   bool float_decode() const { return float_decode_; }
   void set_float_decode(bool on) { float_decode_ = on; }
-  // Whether one-token K-quant matvecs take matvec_k_rows.wgsl (a thread per row and int32 lane walks the
-  // whole row; the default on software adapters) instead of matvec_k_decode.wgsl (a row's super-blocks
-  // spread over threads, meeting in workgroup memory each step; the default on GPUs, where it was
-  // measured). Both are bit-equal to the CPU; HEARTH_KQ_DECODE=slots or rows[N] (N rows per workgroup)
-  // picks one for benchmarks.
-  bool kq_rows() const { return kq_rows_; }
-  void set_kq_rows(bool on) { kq_rows_ = on; }
+  // Which kernel one-token K-quant matvecs take: matvec_k_rows.wgsl (a thread per row and int32 lane walks
+  // the whole row) or matvec_k_decode.wgsl (a row's super-blocks spread over threads, meeting in workgroup
+  // memory each step). Auto: rows on software adapters, slots on GPUs. On the H100 (bench/RESULTS.md,
+  // session 7) the rows kernel was faster alone (q4_K 16384 x 2048: 15.9 vs 22.6 us; LM head 85.6 vs
+  // 137.5 us; slower only for 32 super-blocks a row: q6_K 2048 x 8192 23.5 vs 17.8 us) but decoded the
+  // Q4_K_M model slower end to end (374.8 vs 491.0 tok/s), which is what counts. Both are bit-equal to the
+  // CPU; HEARTH_KQ_DECODE=rows[N] / slots forces one (benchmarks).
+  enum class KqDecode { Auto, Rows, Slots };
+  KqDecode kq_decode() const { return kq_decode_; }
+  void set_kq_decode(KqDecode k) { kq_decode_ = k; }
 
  private:
   struct Slot {
@@ -192,7 +195,7 @@ class Ops {
   bool fused_fma_ = false;
   bool exact_unpack_half_ = false;
   bool float_decode_ = true;
-  bool kq_rows_ = false;
+  KqDecode kq_decode_ = KqDecode::Auto;
   int kq_rows_per_wg_ = 0;  // 0: by matrix size (kq_rows_matvec)
   bool software_ = false;  // SwiftShader (a CPU): see Ops::matvec
 };

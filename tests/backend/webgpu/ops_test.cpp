@@ -131,18 +131,18 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
         std::vector<float> want = cpu_matmul(w.m, x, n);
         // One-token K-quants: both decode kernels (a thread per row lane, and the super-block slots).
         const bool kq = type == TensorType::Q4_K || type == TensorType::Q5_K || type == TensorType::Q6_K;
-        const bool adapter_default = ops.kq_rows();
+        const Ops::KqDecode adapter_default = ops.kq_decode();
         for (bool rows_kernel : {true, false}) {
           if (!rows_kernel && !(kq && n == 1)) continue;
           SCOPED_TRACE(rows_kernel ? "matvec_k_rows (K-quants)" : "matvec_k_decode");
-          ops.set_kq_rows(rows_kernel);
+          ops.set_kq_decode(rows_kernel ? Ops::KqDecode::Rows : Ops::KqDecode::Slots);
           std::vector<float> got = gpu_matmul(dev, ops, gw, x, n);
           size_t differ = 0;
           for (size_t i = 0; i < want.size(); i++) differ += got[i] != want[i];
           if (x86) EXPECT_EQ(differ, 0u) << "outputs not bit-equal to the CPU's";
           else EXPECT_LE(rel_l2(got, want), kTol);
         }
-        ops.set_kq_rows(adapter_default);
+        ops.set_kq_decode(adapter_default);
       }
     }
 }
