@@ -71,8 +71,9 @@ for step in $STEPS; do
             timeout 150 node "${prof[@]}" web/bench/webgpu_node.mjs --dawn .device/webgpu/dist/linux-x64/dawn.node \
               --dist "${WASM_DIST:-web/dist}" -m "$m" -n 128 --ctx 160 --runs 3 2>&1 | tee -a "$OUT/wasm_node.log"
           done ;;
-    kq) # The two one-token K-quant kernels side by side: matvec_k_rows.wgsl (default) and matvec_k_decode.wgsl
-        # (HEARTH_KQ_DECODE=slots), on the 1B model's K-quant shapes, then the Q4_K_M model end to end with the latter.
+    kq) # The two one-token K-quant kernels side by side: matvec_k_rows.wgsl (HEARTH_KQ_DECODE=rows[N]) and
+        # matvec_k_decode.wgsl (slots, the GPU default), on the 1B model's K-quant shapes, then the Q4_K_M model
+        # end to end with the rows kernel (the e2e step measures the default).
         log "K-quant decode kernels: rows vs slots"
         shapes=(--matvec q4_K:2048x2048 --matvec q4_K:2560x2048 --matvec q6_K:512x2048 --matvec q4_K:16384x2048
                 --matvec q6_K:2048x8192 --matvec q4_K:128256x2048 --matvec q6_K:128256x2048)
@@ -81,7 +82,7 @@ for step in $STEPS; do
             tee -a "$OUT/kq.jsonl"
         done
         for m in "${models[@]}"; do
-          case $m in *Q4_K_M*) HEARTH_KQ_DECODE=slots timeout 150 "$bin/hearth-webgpu-bench" --model "$m" 2>&1 |
+          case $m in *Q4_K_M*) HEARTH_KQ_DECODE=rows timeout 150 "$bin/hearth-webgpu-bench" --model "$m" 2>&1 |
                                  grep -E "end_to_end|decode_breakdown" | tee -a "$OUT/kq.jsonl" ;; esac
         done ;;
     micro) log "kernel microbenchmarks"

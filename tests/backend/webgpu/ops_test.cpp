@@ -107,10 +107,10 @@ INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatvecTest,
                                            TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K),
                          [](const auto& info) { return std::string(tensor_type_name(info.param)); });
 
-// Q8_0/Q4_0 and the K-quants sum in the x86 CPU kernels' float order (matvec_q0.wgsl, matvec_k.wgsl,
-// matvec_q0_decode.wgsl, matvec_k_rows.wgsl and matvec_k_decode.wgsl for one token), so the outputs are bit-equal, not merely
-// close: 67 rows take the 8-lane order, 64 and 16 rows Q4_0's repacked-group chain; 512, 1024, 2304 and
-// 8448 columns are 2, 4, 9 and 33 K super-blocks (the K decode kernel steps 8 at a time) and 16 to 264
+// Q8_0/Q4_0 and the K-quants sum in the x86 CPU kernels' float order (matvec_q0.wgsl, matvec_k.wgsl; for
+// one token matvec_q0_decode.wgsl and both K kernels, matvec_k_rows.wgsl and matvec_k_decode.wgsl), so the
+// outputs are bit-equal, not merely close: 67 rows take the 8-lane order, 64 and 16 rows Q4_0's
+// repacked-group chain; 512, 1024, 2304 and 8448 columns are 2, 4, 9 and 33 K super-blocks (the K decode kernel steps 8 at a time) and 16 to 264
 // Q4_0 blocks (its decode kernel steps 64); 16411 rows take the K decode kernel's four-rows-per-workgroup
 // form with a partial last workgroup.
 void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& rng) {

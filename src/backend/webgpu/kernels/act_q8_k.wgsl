@@ -8,3 +8,9 @@ fn x_scale(xbase: u32, c: u32) -> f32 {
 fn x_word(xbase: u32, c: u32, k: u32) -> u32 {
   return X[xbase + (c >> 3u) * 65u + 1u + (c & 7u) * 8u + k];
 }
+
+// The sum of the activation quants of 16-value group g (g = 16 * super-block + group within it).
+fn x_group_sum(xbase: u32, g: u32) -> i32 {
+  let w0 = xbase + (g >> 4u) * 65u + 1u + 4u * (g & 15u);
+  return byte_sum(X[w0]) + byte_sum(X[w0 + 1u]) + byte_sum(X[w0 + 2u]) + byte_sum(X[w0 + 3u]);
+}

@@ -34,6 +34,7 @@ var<workgroup> blk_mscale: array<f32, ROWS * CB>;
 var<workgroup> x_groups: array<i32, CB * 16u>;
 
 #include "chain_fma.wgsl"
+#include "k_lane_sums.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -58,8 +59,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let kk = i / 16u;
       var s = 0i;
       if (kk < nb) {
-        let w0 = xbase + (c0 + kk) * 65u + 1u + 4u * (i % 16u);
-        s = byte_sum(X[w0]) + byte_sum(X[w0 + 1u]) + byte_sum(X[w0 + 2u]) + byte_sum(X[w0 + 3u]);
+        s = x_group_sum(xbase, (c0 + kk) * 16u + i % 16u);
       }
       x_groups[i] = s;
     }
@@ -91,19 +91,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
   }
-  // hsum256 of the 8 lanes: (a0+a4 + a2+a6) + (a1+a5 + a3+a7); the mins' 4 lanes: (m0+m2) + (m1+m3).
+  // The lanes meet in the CPU's hsum256 order (k_lane_sums.wgsl).
   if (k == 0u) {
     lane_val[lid] = acc;
     min_val[lid] = acc_m;
   }
   workgroupBarrier();
   if (valid && lid % PER_ROW == 0u) {
-    let a = lid;
-    var y = ((lane_val[a] + lane_val[a + 4u]) + (lane_val[a + 2u] + lane_val[a + 6u])) +
-            ((lane_val[a + 1u] + lane_val[a + 5u]) + (lane_val[a + 3u] + lane_val[a + 7u]));
-    if (KQ_MINS) {
-      y = y + ((min_val[a] + min_val[a + 2u]) + (min_val[a + 1u] + min_val[a + 3u]));
-    }
-    store_output(tok, P.row_base + row, y);
+    store_output(tok, P.row_base + row, hsum_k_lanes(lid));
   }
 }

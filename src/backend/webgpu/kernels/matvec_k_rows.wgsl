@@ -20,6 +20,7 @@ fn capped(y: f32) -> f32 {
 #include "act_q8_k.wgsl"
 #include "{{WEIGHT}}.wgsl"
 #include "chain_fma.wgsl"
+#include "k_lane_sums.wgsl"
 
 const ROWS: u32 = {{ROWS}}u;
 const NB: u32 = {{NB}}u;
@@ -27,8 +28,8 @@ const LANES: u32 = 8u;
 const WG: u32 = ROWS * LANES;
 
 var<workgroup> x_groups: array<i32, NB * 16u>;
-var<workgroup> lane_sum: array<f32, WG>;
-var<workgroup> min_sum: array<f32, WG>;
+var<workgroup> lane_val: array<f32, WG>;
+var<workgroup> min_val: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -39,8 +40,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let tok = wid.z;
   let xbase = tok * P.x_stride;
   for (var i = lid; i < NB * 16u; i += WG) {
-    let w0 = xbase + (i / 16u) * 65u + 1u + 4u * (i % 16u);
-    x_groups[i] = byte_sum(X[w0]) + byte_sum(X[w0 + 1u]) + byte_sum(X[w0 + 2u]) + byte_sum(X[w0 + 3u]);
+    x_groups[i] = x_group_sum(xbase, i);
   }
   workgroupBarrier();
   let lane = lid % LANES;
@@ -61,17 +61,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       acc_m = chain_fma(f32(v.y), -xd * kq_dmin(b), acc_m);
     }
   }
-  lane_sum[lid] = acc;
-  min_sum[lid] = acc_m;
+  lane_val[lid] = acc;
+  min_val[lid] = acc_m;
   workgroupBarrier();
-  // hsum256 of the 8 lanes: (a0+a4 + a2+a6) + (a1+a5 + a3+a7); the mins' 4 lanes: (m0+m2) + (m1+m3).
   if (lane == 0u && row < P.rows) {
-    let a = lid;
-    var y = ((lane_sum[a] + lane_sum[a + 4u]) + (lane_sum[a + 2u] + lane_sum[a + 6u])) +
-            ((lane_sum[a + 1u] + lane_sum[a + 5u]) + (lane_sum[a + 3u] + lane_sum[a + 7u]));
-    if (KQ_MINS) {
-      y = y + ((min_sum[a] + min_sum[a + 2u]) + (min_sum[a + 1u] + min_sum[a + 3u]));
-    }
-    store_output(tok, P.row_base + row, y);
+    store_output(tok, P.row_base + row, hsum_k_lanes(lid));
   }
 }
