@@ -5,7 +5,7 @@
 # Stage first on the developer machine with bench/h100/prepare.sh, then in a device run (carry .device):
 #   bash bench/h100/run.sh            # STEPS="e2e peer micro" by default; logs and JSON lines in $OUT
 #   STEPS="e2e peer wasm micro" WASM_DIST=DIR bash bench/h100/run.sh   # + issue 5's browser-vs-native ratio
-#   STEPS="e2e kq peer" ...                                             # + the two K-quant decode kernels compared
+#   STEPS="kq q0 peer" WEIGHTS="Q4_K_M Q8_0" ...                        # the one-token kernels compared (cold), e2e each
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -71,19 +71,40 @@ for step in $STEPS; do
             timeout 150 node "${prof[@]}" web/bench/webgpu_node.mjs --dawn .device/webgpu/dist/linux-x64/dawn.node \
               --dist "${WASM_DIST:-web/dist}" -m "$m" -n 128 --ctx 160 --runs 3 2>&1 | tee -a "$OUT/wasm_node.log"
           done ;;
-    kq) # The two one-token K-quant kernels side by side: matvec_k_rows.wgsl (HEARTH_KQ_DECODE=rows[N]) and
-        # matvec_k_decode.wgsl (slots, the GPU default), on the 1B model's K-quant shapes, then the Q4_K_M model
-        # end to end with the rows kernel (the e2e step measures the default).
-        log "K-quant decode kernels: rows vs slots"
+    kq) # The one-token K-quant kernels side by side, weights read cold (hearth-webgpu-bench rotates copies):
+        # matvec_k_rows.wgsl (HEARTH_KQ_DECODE=rows), matvec_k_decode.wgsl (slots) and matvec_k_wide.wgsl (wide),
+        # on the 1B model's K-quant shapes, then the Q4_K_M model end to end with each.
+        log "K-quant decode kernels: rows vs slots vs wide"
         shapes=(--matvec q4_K:2048x2048 --matvec q4_K:2560x2048 --matvec q6_K:512x2048 --matvec q4_K:16384x2048
                 --matvec q6_K:2048x8192 --matvec q4_K:128256x2048 --matvec q6_K:128256x2048)
-        for kq in rows slots rows4 rows16; do
+        for kq in wide slots rows; do
           HEARTH_KQ_DECODE=$kq timeout 120 "$bin/hearth-webgpu-bench" "${shapes[@]}" 2>&1 | sed "s/\"bench\"/\"kq\":\"$kq\",\"bench\"/" |
             tee -a "$OUT/kq.jsonl"
         done
         for m in "${models[@]}"; do
-          case $m in *Q4_K_M*) HEARTH_KQ_DECODE=rows timeout 150 "$bin/hearth-webgpu-bench" --model "$m" 2>&1 |
-                                 grep -E "end_to_end|decode_breakdown" | tee -a "$OUT/kq.jsonl" ;; esac
+          case $m in *Q4_K_M*)
+            for kq in wide slots rows; do
+              HEARTH_KQ_DECODE=$kq timeout 100 "$bin/hearth-webgpu-bench" --model "$m" --no-breakdown 2>&1 |
+                grep end_to_end | sed "s/\"bench\"/\"kq\":\"$kq\",\"bench\"/" | tee -a "$OUT/kq.jsonl"
+            done ;;
+          esac
+        done ;;
+    q0) # The one-token Q8_0 kernels: matvec_q0.wgsl (HEARTH_Q0_DECODE=lanes) and matvec_q0_wide.wgsl (wide),
+        # cold, on the 1B model's Q8_0 shapes (q+k+v joined, gate+up joined), then the Q8_0 model end to end.
+        log "Q8_0 decode kernels: lanes vs wide"
+        shapes=(--matvec q8_0:2048x2048 --matvec q8_0:3072x2048 --matvec q8_0:16384x2048 --matvec q8_0:2048x8192
+                --matvec q8_0:128256x2048)
+        for q0 in wide lanes; do
+          HEARTH_Q0_DECODE=$q0 timeout 120 "$bin/hearth-webgpu-bench" "${shapes[@]}" 2>&1 | sed "s/\"bench\"/\"q0\":\"$q0\",\"bench\"/" |
+            tee -a "$OUT/q0.jsonl"
+        done
+        for m in "${models[@]}"; do
+          case $m in *Q8_0*)
+            for q0 in wide lanes; do
+              HEARTH_Q0_DECODE=$q0 timeout 100 "$bin/hearth-webgpu-bench" --model "$m" --no-breakdown 2>&1 |
+                grep end_to_end | sed "s/\"bench\"/\"q0\":\"$q0\",\"bench\"/" | tee -a "$OUT/q0.jsonl"
+            done ;;
+          esac
         done ;;
     micro) log "kernel microbenchmarks"
            timeout 180 "$bin/hearth-webgpu-bench" --micro 2>&1 | tee "$OUT/micro.jsonl" ;;

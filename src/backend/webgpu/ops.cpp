@@ -186,14 +186,17 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   std::transform(names.begin(), names.end(), names.begin(), [](unsigned char c) { return char(std::tolower(c)); });
   software_ = names.find("swiftshader") != std::string::npos;
   float_decode_ = !software_;
-  // Benchmarks compare the one-token K-quant kernels: HEARTH_KQ_DECODE=slots (matvec_k_decode.wgsl) or
-  // rows[N] (matvec_k_rows.wgsl, with N rows per workgroup for every matrix).
+  // Benchmarks compare the one-token kernels: HEARTH_KQ_DECODE=slots (matvec_k_decode.wgsl), wide
+  // (matvec_k_wide.wgsl) or rows[N] (matvec_k_rows.wgsl, with N rows per workgroup for every matrix);
+  // HEARTH_Q0_DECODE=wide|lanes (matvec_q0_wide.wgsl or matvec_q0.wgsl for Q8_0).
   if (const char* kq = std::getenv("HEARTH_KQ_DECODE")) {
     const std::string v = kq;
     if (v == "slots") kq_decode_ = KqDecode::Slots;
+    if (v == "wide") kq_decode_ = KqDecode::Wide;
     if (v.rfind("rows", 0) == 0) kq_decode_ = KqDecode::Rows;
     if (v.rfind("rows", 0) == 0 && v.size() > 4) kq_rows_per_wg_ = std::clamp(std::atoi(v.c_str() + 4), 1, 32);
   }
+  if (const char* q0 = std::getenv("HEARTH_Q0_DECODE")) q0_wide_ = std::string(q0) == "wide";
 }
 
 // fma(a, b, -round(a * b)) is the product's rounding error when fused and 0 when rounded twice; the other
@@ -410,6 +413,55 @@ bool Ops::kq_rows_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const
   return true;
 }
 
+bool Ops::kq_wide_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
+                         int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
+  const int64_t nb = w.cols / 256;
+  // Eight slots per row lane: one super-block per thread for a 2,048-wide row, four for 8,192. Per row
+  // and super-block 52 bytes of workgroup memory (8 lanes, 4 mins, 2 scales) plus the 64-byte group sums;
+  // four rows per 256-thread workgroup, two past 32 super-blocks (16 KiB is WebGPU's floor).
+  const int64_t slots = std::min<int64_t>(nb, 8);
+  const int64_t rows_per_wg = nb > 32 ? 2 : 4;
+  if (nb * 64 + rows_per_wg * nb * 56 + rows_per_wg * 64 > 16384) return false;
+  const std::string weight = weight_file(w.type);
+  const char* fma = fused_fma_ ? "fma" : "fma_exact";
+  const std::string name = "matvec_k_wide." + weight + ".nb" + std::to_string(nb) + ".s" + std::to_string(slots) +
+                           ".r" + std::to_string(rows_per_wg) + "." + fma;
+  const Pipeline& pl = cached_pipeline(name, [&] {
+    return kernel_source("matvec_k_wide.wgsl", {{"WEIGHT", weight},
+                                                {"NB", std::to_string(nb)},
+                                                {"SLOTS", std::to_string(slots)},
+                                                {"ROWS", std::to_string(rows_per_wg)},
+                                                {"FMA", fma}});
+  });
+  dispatch_matvec(r, pl, w, {x, 1, act_words(ActFormat::Q8_K, w.cols), y, y_stride, y_offset, bias, softcap, accumulate},
+                  rows_per_wg, 1);
+  return true;
+}
+
+bool Ops::q0_wide_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
+                         int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
+  const int64_t nb = w.cols / 32;
+  // 36 bytes of workgroup memory per row and block (8 lane dots and a scale); up to four rows while they
+  // fit in 12 KiB, 256 threads in all (a 2,048-wide row: 4 rows, 8 slots of 8 blocks; 8,192: 1 row, 32).
+  const int64_t rows_per_wg = std::clamp<int64_t>(12288 / (nb * 36), 1, 4);
+  if (rows_per_wg * (nb * 36 + 32) > 16384) return false;
+  const int64_t slots = std::min<int64_t>(nb, 256 / (8 * rows_per_wg));
+  const std::string weight = weight_file(w.type);
+  const char* fma = fused_fma_ ? "fma" : "fma_exact";
+  const std::string name = "matvec_q0_wide." + weight + ".nb" + std::to_string(nb) + ".s" + std::to_string(slots) +
+                           ".r" + std::to_string(rows_per_wg) + "." + fma;
+  const Pipeline& pl = cached_pipeline(name, [&] {
+    return kernel_source("matvec_q0_wide.wgsl", {{"WEIGHT", weight},
+                                                {"NB", std::to_string(nb)},
+                                                {"SLOTS", std::to_string(slots)},
+                                                {"ROWS", std::to_string(rows_per_wg)},
+                                                {"FMA", fma}});
+  });
+  dispatch_matvec(r, pl, w, {x, 1, act_words(ActFormat::Q8_0, w.cols), y, y_stride, y_offset, bias, softcap, accumulate},
+                  rows_per_wg, 1);
+  return true;
+}
+
 void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok, int64_t x_stride, const Buffer& y,
                  int64_t y_stride, int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
   if (matmul(r, w, x, n_tok, x_stride, y, y_stride, y_offset, bias, softcap, accumulate)) return;
@@ -419,6 +471,9 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   // The rows kernel on SwiftShader: 10x the slots kernel's speed (q4_K 16384 x 2048: 0.67 vs 6.7 s).
   const bool rows = kq_decode_ == KqDecode::Rows || (kq_decode_ == KqDecode::Auto && software_);
   if (n_tok == 1 && kq && rows && kq_rows_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
+  if (n_tok == 1 && kq && kq_decode_ == KqDecode::Wide &&
+      kq_wide_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate))
+    return;
   const int tile = n_tok == 1 ? 1 : kTokenTile;
   int lanes = 4;
   while (lanes < kMatvecThreads && lanes < w.cols / 32) lanes *= 2;
@@ -432,6 +487,9 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
     // The CPU's order (matvec_q0.wgsl): 8 float lanes per row, or one chain per row where the CPU walks
     // Q4_0 as llama.cpp's repacked 8-row groups (rows a multiple of 8).
     lanes = (w.type == TensorType::Q4_0 && w.rows % 8 == 0) ? 1 : 8;
+    if (tile == 1 && lanes == 8 && q0_wide_ &&
+        q0_wide_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate))
+      return;
   }
   if (kq) lanes = 8;
   int64_t rows_per_wg = threads / lanes;

@@ -132,10 +132,16 @@ class Ops {
   // session 7) the rows kernel was faster alone (q4_K 16384 x 2048: 15.9 vs 22.6 us; LM head 85.6 vs
   // 137.5 us; slower only for 32 super-blocks a row: q6_K 2048 x 8192 23.5 vs 17.8 us) but decoded the
   // Q4_K_M model slower end to end (374.8 vs 491.0 tok/s), which is what counts. Both are bit-equal to the
-  // CPU; HEARTH_KQ_DECODE=rows[N] / slots forces one (benchmarks).
-  enum class KqDecode { Auto, Rows, Slots };
+  // CPU; HEARTH_KQ_DECODE=rows[N] / slots / wide forces one (benchmarks). Wide: matvec_k_wide.wgsl, a thread
+  // per (row, super-block slot, lane) with every load of a row in flight at once and two barriers.
+  enum class KqDecode { Auto, Rows, Slots, Wide };
   KqDecode kq_decode() const { return kq_decode_; }
   void set_kq_decode(KqDecode k) { kq_decode_ = k; }
+  // Whether one-token Q8_0 (and 8-lane Q4_0) matvecs take matvec_q0_wide.wgsl (a thread per row, block slot
+  // and lane; the float chains folded from workgroup memory) instead of matvec_q0.wgsl (a thread per row
+  // lane walks every block). Off until a GPU run measures it; HEARTH_Q0_DECODE=wide turns it on.
+  bool q0_wide() const { return q0_wide_; }
+  void set_q0_wide(bool on) { q0_wide_ = on; }
 
  private:
   struct Slot {
@@ -157,6 +163,13 @@ class Ops {
                            int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
   // One-token K-quant matvec through matvec_k_rows.wgsl; false where its group sums would not fit.
   bool kq_rows_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
+                      int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
+  // One-token K-quant matvec through matvec_k_wide.wgsl; false where its workgroup memory would not fit.
+  bool kq_wide_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
+                      int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
+  // One-token Q8_0 / 8-lane Q4_0 matvec through matvec_q0_wide.wgsl; false where its workgroup memory
+  // would not fit.
+  bool q0_wide_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
                       int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
   // What every matvec dispatch shares: per binding of W (a weight split over bindings), the parameters,
   // workgroups of rows_per_wg rows laid out within the per-dimension limit, and z = token groups.
@@ -196,6 +209,7 @@ class Ops {
   bool exact_unpack_half_ = false;
   bool float_decode_ = true;
   KqDecode kq_decode_ = KqDecode::Auto;
+  bool q0_wide_ = false;
   int kq_rows_per_wg_ = 0;  // 0: by matrix size (kq_rows_matvec)
   bool software_ = false;  // SwiftShader (a CPU): see Ops::matvec
 };

@@ -108,7 +108,7 @@ INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatvecTest,
                          [](const auto& info) { return std::string(tensor_type_name(info.param)); });
 
 // Q8_0/Q4_0 and the K-quants sum in the x86 CPU kernels' float order (matvec_q0.wgsl, matvec_k.wgsl; for
-// one token matvec_q0_decode.wgsl and both K kernels, matvec_k_rows.wgsl and matvec_k_decode.wgsl), so the
+// one token matvec_q0_decode.wgsl and the three K kernels: matvec_k_rows, _decode and _wide.wgsl), so the
 // outputs are bit-equal, not merely close: 67 rows take the 8-lane order, 64 and 16 rows Q4_0's
 // repacked-group chain; 512, 1024, 2304 and 8448 columns are 2, 4, 9 and 33 K super-blocks (the K decode kernel steps 8 at a time) and 16 to 264
 // Q4_0 blocks (its decode kernel steps 64); 16411 rows take the K decode kernel's four-rows-per-workgroup
@@ -132,10 +132,13 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
         // One-token K-quants: both decode kernels (a thread per row lane, and the super-block slots).
         const bool kq = type == TensorType::Q4_K || type == TensorType::Q5_K || type == TensorType::Q6_K;
         const Ops::KqDecode adapter_default = ops.kq_decode();
-        for (bool rows_kernel : {true, false}) {
-          if (!rows_kernel && !(kq && n == 1)) continue;
-          SCOPED_TRACE(rows_kernel ? "matvec_k_rows (K-quants)" : "matvec_k_decode");
-          ops.set_kq_decode(rows_kernel ? Ops::KqDecode::Rows : Ops::KqDecode::Slots);
+        const bool q0_wide_default = ops.q0_wide();
+        for (Ops::KqDecode k : {Ops::KqDecode::Rows, Ops::KqDecode::Slots, Ops::KqDecode::Wide}) {
+          if (k != Ops::KqDecode::Rows && !(kq && n == 1)) continue;
+          SCOPED_TRACE(k == Ops::KqDecode::Rows    ? "matvec_k_rows (K-quants)"
+                       : k == Ops::KqDecode::Slots ? "matvec_k_decode"
+                                                   : "matvec_k_wide");
+          ops.set_kq_decode(k);
           std::vector<float> got = gpu_matmul(dev, ops, gw, x, n);
           size_t differ = 0;
           for (size_t i = 0; i < want.size(); i++) differ += got[i] != want[i];
@@ -143,6 +146,18 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
           else EXPECT_LE(rel_l2(got, want), kTol);
         }
         ops.set_kq_decode(adapter_default);
+        // One-token Q8_0 and 8-lane Q4_0: also the wide kernel (matvec_q0_wide.wgsl).
+        const bool q8_lanes = type == TensorType::Q8_0 || (type == TensorType::Q4_0 && rows % 8 != 0);
+        if (n == 1 && q8_lanes) {
+          SCOPED_TRACE("matvec_q0_wide");
+          ops.set_q0_wide(!q0_wide_default);
+          std::vector<float> got = gpu_matmul(dev, ops, gw, x, n);
+          size_t differ = 0;
+          for (size_t i = 0; i < want.size(); i++) differ += got[i] != want[i];
+          if (x86) EXPECT_EQ(differ, 0u) << "outputs not bit-equal to the CPU's";
+          else EXPECT_LE(rel_l2(got, want), kTol);
+        }
+        ops.set_q0_wide(q0_wide_default);
       }
     }
 }
