@@ -22,12 +22,15 @@ seeds="$build/fuzz-seeds/gguf_reader"
 corpus="$build/fuzz-corpus/gguf_reader"
 mkdir -p "$seeds" "$corpus"
 "$(binary gguf_seed_gen)" "$seeds"
+# The GGUF reader's run goes on in the background while the tokenizer and template fuzzers take the other
+# core (CI has two); its log is printed when it ends, and its exit status fails the script.
 echo "fuzzing the GGUF reader for ${gguf_seconds}s (corpus $corpus, crashes go to $artifacts)"
 "$(binary gguf_reader_fuzz)" "$corpus" "$seeds" \
   -dict="$root/fuzz/gguf.dict" \
   -max_total_time="$gguf_seconds" \
   -malloc_limit_mb=64 -rss_limit_mb=1024 -max_len=65536 -timeout=10 \
-  -artifact_prefix="$artifacts" -print_final_stats=1
+  -artifact_prefix="$artifacts" -print_final_stats=1 > "$build/gguf_reader_fuzz.log" 2>&1 &
+gguf_pid=$!
 
 # Tokenizers on the fixtures' real vocabularies (the fixtures must exist: scripts/make_fixtures.sh).
 corpus="$build/fuzz-corpus/tokenizer"
@@ -55,6 +58,11 @@ echo "fuzzing the Jinja engine for ${other_seconds}s"
   -artifact_prefix="$artifacts" -print_final_stats=1
 
 # Structured output: GBNF and JSON schemas (first byte 0: GBNF, 1: schema; text to match after a NUL).
+gguf_status=0
+wait "$gguf_pid" || gguf_status=$?
+cat "$build/gguf_reader_fuzz.log"
+[ "$gguf_status" = 0 ] || { echo "the GGUF reader fuzzer failed (exit $gguf_status)"; exit "$gguf_status"; }
+
 seeds="$build/fuzz-seeds/grammar"
 corpus="$build/fuzz-corpus/grammar"
 mkdir -p "$seeds" "$corpus"
