@@ -186,13 +186,15 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   std::transform(names.begin(), names.end(), names.begin(), [](unsigned char c) { return char(std::tolower(c)); });
   software_ = names.find("swiftshader") != std::string::npos;
   float_decode_ = !software_;
-  // Benchmarks compare the one-token kernels: HEARTH_KQ_DECODE=slots (matvec_k_decode.wgsl), wide
+  // Benchmarks compare the one-token kernels: HEARTH_KQ_DECODE=slots (matvec_k_decode.wgsl), wide[N]
   // (matvec_k_wide.wgsl) or rows[N] (matvec_k_rows.wgsl, with N rows per workgroup for every matrix);
   // HEARTH_Q0_DECODE=wide|lanes (matvec_q0_wide.wgsl or matvec_q0.wgsl for Q8_0).
   if (const char* kq = std::getenv("HEARTH_KQ_DECODE")) {
     const std::string v = kq;
     if (v == "slots") kq_decode_ = KqDecode::Slots;
-    if (v == "wide") kq_decode_ = KqDecode::Wide;
+    // wideN: the wide kernel for rows of up to N super-blocks, the slots kernel past that.
+    if (v.rfind("wide", 0) == 0) kq_decode_ = KqDecode::Wide;
+    if (v.rfind("wide", 0) == 0 && v.size() > 4) kq_wide_max_nb_ = std::max(1, std::atoi(v.c_str() + 4));
     if (v.rfind("rows", 0) == 0) kq_decode_ = KqDecode::Rows;
     if (v.rfind("rows", 0) == 0 && v.size() > 4) kq_rows_per_wg_ = std::clamp(std::atoi(v.c_str() + 4), 1, 32);
   }
@@ -471,7 +473,7 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   // The rows kernel on SwiftShader: 10x the slots kernel's speed (q4_K 16384 x 2048: 0.67 vs 6.7 s).
   const bool rows = kq_decode_ == KqDecode::Rows || (kq_decode_ == KqDecode::Auto && software_);
   if (n_tok == 1 && kq && rows && kq_rows_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
-  if (n_tok == 1 && kq && kq_decode_ == KqDecode::Wide &&
+  if (n_tok == 1 && kq && kq_decode_ == KqDecode::Wide && w.cols / 256 <= kq_wide_max_nb_ &&
       kq_wide_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate))
     return;
   const int tile = n_tok == 1 ? 1 : kTokenTile;

@@ -210,6 +210,7 @@ class Ops {
   bool float_decode_ = true;
   KqDecode kq_decode_ = KqDecode::Auto;
   bool q0_wide_ = false;
+  int64_t kq_wide_max_nb_ = INT64_MAX;  // rows with more super-blocks take the slots kernel (HEARTH_KQ_DECODE=wideN)
   int kq_rows_per_wg_ = 0;  // 0: by matrix size (kq_rows_matvec)
   bool software_ = false;  // SwiftShader (a CPU): see Ops::matvec
 };
