@@ -74,17 +74,17 @@ for step in $STEPS; do
     kq) # The one-token K-quant kernels side by side, weights read cold (hearth-webgpu-bench rotates copies):
         # matvec_k_rows.wgsl (HEARTH_KQ_DECODE=rows), matvec_k_decode.wgsl (slots) and matvec_k_wide.wgsl (wide),
         # on the 1B model's K-quant shapes, then the Q4_K_M model end to end with each (wide8: the wide kernel
-        # for rows of up to 8 super-blocks, slots past that).
+        # for rows of up to 8 super-blocks, slots past that). KQ_KERNELS / KQ_E2E narrow the lists.
         log "K-quant decode kernels: rows vs slots vs wide"
         shapes=(--matvec q4_K:2048x2048 --matvec q4_K:2560x2048 --matvec q6_K:512x2048 --matvec q4_K:16384x2048
                 --matvec q6_K:2048x8192 --matvec q4_K:128256x2048 --matvec q6_K:128256x2048)
-        for kq in wide slots rows; do
+        for kq in ${KQ_KERNELS:-wide slots rows}; do
           HEARTH_KQ_DECODE=$kq timeout 120 "$bin/hearth-webgpu-bench" "${shapes[@]}" 2>&1 | sed "s/\"bench\"/\"kq\":\"$kq\",\"bench\"/" |
             tee -a "$OUT/kq.jsonl"
         done
         for m in "${models[@]}"; do
           case $m in *Q4_K_M*)
-            for kq in wide slots wide8 rows; do
+            for kq in ${KQ_E2E:-wide slots wide8 rows}; do
               HEARTH_KQ_DECODE=$kq timeout 100 "$bin/hearth-webgpu-bench" --model "$m" --no-breakdown 2>&1 |
                 grep end_to_end | sed "s/\"bench\"/\"kq\":\"$kq\",\"bench\"/" | tee -a "$OUT/kq.jsonl"
             done ;;
