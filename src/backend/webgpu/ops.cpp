@@ -186,6 +186,7 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   std::transform(names.begin(), names.end(), names.begin(), [](unsigned char c) { return char(std::tolower(c)); });
   software_ = names.find("swiftshader") != std::string::npos;
   float_decode_ = !software_;
+  kq_decode_ = software_ ? KqDecode::Rows : KqDecode::Wide;
   // Benchmarks compare the one-token kernels: HEARTH_KQ_DECODE=slots (matvec_k_decode.wgsl), wide[N]
   // (matvec_k_wide.wgsl) or rows[N] (matvec_k_rows.wgsl, with N rows per workgroup for every matrix);
   // HEARTH_Q0_DECODE=wide|lanes (matvec_q0_wide.wgsl or matvec_q0.wgsl for Q8_0).
@@ -198,7 +199,8 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
     if (v.rfind("rows", 0) == 0) kq_decode_ = KqDecode::Rows;
     if (v.rfind("rows", 0) == 0 && v.size() > 4) kq_rows_per_wg_ = std::clamp(std::atoi(v.c_str() + 4), 1, 32);
   }
-  if (const char* q0 = std::getenv("HEARTH_Q0_DECODE")) q0_wide_ = std::string(q0) == "wide";
+  q0_wide_max_rows_ = software_ ? 0 : 16384;
+  if (const char* q0 = std::getenv("HEARTH_Q0_DECODE")) q0_wide_max_rows_ = std::string(q0) == "wide" ? INT64_MAX : 0;
 }
 
 // fma(a, b, -round(a * b)) is the product's rounding error when fused and 0 when rounded twice; the other
@@ -471,7 +473,7 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   const bool kq = w.type == TensorType::Q4_K || w.type == TensorType::Q5_K || w.type == TensorType::Q6_K;
   if (n_tok == 1 && plain && float_decode_ && float_decode_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
   // The rows kernel on SwiftShader: 10x the slots kernel's speed (q4_K 16384 x 2048: 0.67 vs 6.7 s).
-  const bool rows = kq_decode_ == KqDecode::Rows || (kq_decode_ == KqDecode::Auto && software_);
+  const bool rows = kq_decode_ == KqDecode::Rows;
   if (n_tok == 1 && kq && rows && kq_rows_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
   if (n_tok == 1 && kq && kq_decode_ == KqDecode::Wide && w.cols / 256 <= kq_wide_max_nb_ &&
       kq_wide_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate))
@@ -489,7 +491,7 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
     // The CPU's order (matvec_q0.wgsl): 8 float lanes per row, or one chain per row where the CPU walks
     // Q4_0 as llama.cpp's repacked 8-row groups (rows a multiple of 8).
     lanes = (w.type == TensorType::Q4_0 && w.rows % 8 == 0) ? 1 : 8;
-    if (tile == 1 && lanes == 8 && q0_wide_ &&
+    if (tile == 1 && lanes == 8 && w.rows < q0_wide_max_rows_ &&
         q0_wide_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate))
       return;
   }

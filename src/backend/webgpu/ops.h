@@ -127,21 +127,23 @@ class Ops {
   bool float_decode() const { return float_decode_; }
   void set_float_decode(bool on) { float_decode_ = on; }
   // Which kernel one-token K-quant matvecs take: matvec_k_rows.wgsl (a thread per row and int32 lane walks
-  // the whole row) or matvec_k_decode.wgsl (a row's super-blocks spread over threads, meeting in workgroup
-  // memory each step). Auto: rows on software adapters, slots on GPUs. On the H100 (bench/RESULTS.md,
-  // session 7) the rows kernel was faster alone (q4_K 16384 x 2048: 15.9 vs 22.6 us; LM head 85.6 vs
-  // 137.5 us; slower only for 32 super-blocks a row: q6_K 2048 x 8192 23.5 vs 17.8 us) but decoded the
-  // Q4_K_M model slower end to end (374.8 vs 491.0 tok/s), which is what counts. Both are bit-equal to the
-  // CPU; HEARTH_KQ_DECODE=rows[N] / slots / wide forces one (benchmarks). Wide: matvec_k_wide.wgsl, a thread
-  // per (row, super-block slot, lane) with every load of a row in flight at once and two barriers.
-  enum class KqDecode { Auto, Rows, Slots, Wide };
+  // the whole row), matvec_k_decode.wgsl (slots: a row's super-blocks spread over threads, meeting in
+  // workgroup memory each step) or matvec_k_wide.wgsl (a thread per row, super-block slot and lane, every
+  // load in flight at once, two barriers). By default rows on software adapters (10x the slots kernel on
+  // SwiftShader), wide on GPUs: on an H200 (bench/RESULTS.md, session 8, run 15) the Q4_K_M model decoded at
+  // 529.3 tok/s with it vs 502.5 with slots (session 7, H100: rows 374.8 vs slots 491.0). All are bit-equal
+  // to the CPU; HEARTH_KQ_DECODE=rows[N] / slots / wide[N] forces one (benchmarks).
+  enum class KqDecode { Rows, Slots, Wide };
   KqDecode kq_decode() const { return kq_decode_; }
   void set_kq_decode(KqDecode k) { kq_decode_ = k; }
-  // Whether one-token Q8_0 (and 8-lane Q4_0) matvecs take matvec_q0_wide.wgsl (a thread per row, block slot
-  // and lane; the float chains folded from workgroup memory) instead of matvec_q0.wgsl (a thread per row
-  // lane walks every block). Off until a GPU run measures it; HEARTH_Q0_DECODE=wide turns it on.
-  bool q0_wide() const { return q0_wide_; }
-  void set_q0_wide(bool on) { q0_wide_ = on; }
+  // One-token Q8_0 (and 8-lane Q4_0) matvecs with fewer rows than this take matvec_q0_wide.wgsl (a thread
+  // per row, block slot and lane; the float chains folded from workgroup memory), the rest matvec_q0.wgsl
+  // (a thread per row lane walks every block: enough threads once rows x 8 fill the GPU). GPUs: 16,384
+  // (H200 run 15: the Q8_0 model decoded at 323.6 tok/s with the wide kernel everywhere vs 227.6 without,
+  // while its LM head alone took 373 vs 214 us); software adapters: 0. HEARTH_Q0_DECODE=wide|lanes forces
+  // either (benchmarks).
+  int64_t q0_wide_max_rows() const { return q0_wide_max_rows_; }
+  void set_q0_wide_max_rows(int64_t rows) { q0_wide_max_rows_ = rows; }
 
  private:
   struct Slot {
@@ -208,8 +210,8 @@ class Ops {
   bool fused_fma_ = false;
   bool exact_unpack_half_ = false;
   bool float_decode_ = true;
-  KqDecode kq_decode_ = KqDecode::Auto;
-  bool q0_wide_ = false;
+  KqDecode kq_decode_ = KqDecode::Rows;  // by adapter in the constructor
+  int64_t q0_wide_max_rows_ = 0;
   int64_t kq_wide_max_nb_ = INT64_MAX;  // rows with more super-blocks take the slots kernel (HEARTH_KQ_DECODE=wideN)
   int kq_rows_per_wg_ = 0;  // 0: by matrix size (kq_rows_matvec)
   bool software_ = false;  // SwiftShader (a CPU): see Ops::matvec

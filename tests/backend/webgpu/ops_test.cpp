@@ -132,7 +132,7 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
         // One-token K-quants: both decode kernels (a thread per row lane, and the super-block slots).
         const bool kq = type == TensorType::Q4_K || type == TensorType::Q5_K || type == TensorType::Q6_K;
         const Ops::KqDecode adapter_default = ops.kq_decode();
-        const bool q0_wide_default = ops.q0_wide();
+        const int64_t q0_wide_default = ops.q0_wide_max_rows();
         for (Ops::KqDecode k : {Ops::KqDecode::Rows, Ops::KqDecode::Slots, Ops::KqDecode::Wide}) {
           if (k != Ops::KqDecode::Rows && !(kq && n == 1)) continue;
           SCOPED_TRACE(k == Ops::KqDecode::Rows    ? "matvec_k_rows (K-quants)"
@@ -146,18 +146,19 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
           else EXPECT_LE(rel_l2(got, want), kTol);
         }
         ops.set_kq_decode(adapter_default);
-        // One-token Q8_0 and 8-lane Q4_0: also the wide kernel (matvec_q0_wide.wgsl).
+        // One-token Q8_0 and 8-lane Q4_0: also the kernel this adapter does not take (matvec_q0_wide.wgsl on
+        // software adapters, matvec_q0.wgsl on GPUs).
         const bool q8_lanes = type == TensorType::Q8_0 || (type == TensorType::Q4_0 && rows % 8 != 0);
         if (n == 1 && q8_lanes) {
           SCOPED_TRACE("matvec_q0_wide");
-          ops.set_q0_wide(!q0_wide_default);
+          ops.set_q0_wide_max_rows(q0_wide_default > 0 ? 0 : INT64_MAX);
           std::vector<float> got = gpu_matmul(dev, ops, gw, x, n);
           size_t differ = 0;
           for (size_t i = 0; i < want.size(); i++) differ += got[i] != want[i];
           if (x86) EXPECT_EQ(differ, 0u) << "outputs not bit-equal to the CPU's";
           else EXPECT_LE(rel_l2(got, want), kTol);
         }
-        ops.set_q0_wide(q0_wide_default);
+        ops.set_q0_wide_max_rows(q0_wide_default);
       }
     }
 }
