@@ -53,7 +53,8 @@ smi=$!
 for step in $STEPS; do
   case $step in
     e2e) log "hearth end to end"
-         timeout 240 "$bin/hearth-webgpu-bench" "${margs[@]}" 2>&1 | tee "$OUT/e2e.jsonl" ;;
+         # E2E_ARGS=--no-breakdown: end to end only (the per-op breakdown takes a minute a model).
+         timeout 240 "$bin/hearth-webgpu-bench" "${margs[@]}" ${E2E_ARGS:-} 2>&1 | tee "$OUT/e2e.jsonl" ;;
     peer) log "llama.cpp Vulkan"
           timeout 240 node bench/h100/peer_llamacpp.mjs --modules /tmp/peer/node_modules --gpu vulkan "${models[@]}" 2>&1 |
             tee "$OUT/peer.jsonl" ;;
