@@ -199,7 +199,7 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
     if (v.rfind("rows", 0) == 0) kq_decode_ = KqDecode::Rows;
     if (v.rfind("rows", 0) == 0 && v.size() > 4) kq_rows_per_wg_ = std::clamp(std::atoi(v.c_str() + 4), 1, 32);
   }
-  q0_wide_max_rows_ = software_ ? 0 : 16384;
+  q0_wide_max_rows_ = software_ ? 0 : INT64_MAX;
   if (const char* q0 = std::getenv("HEARTH_Q0_DECODE")) q0_wide_max_rows_ = std::string(q0) == "wide" ? INT64_MAX : 0;
 }
 

@@ -138,10 +138,10 @@ class Ops {
   void set_kq_decode(KqDecode k) { kq_decode_ = k; }
   // One-token Q8_0 (and 8-lane Q4_0) matvecs with fewer rows than this take matvec_q0_wide.wgsl (a thread
   // per row, block slot and lane; the float chains folded from workgroup memory), the rest matvec_q0.wgsl
-  // (a thread per row lane walks every block: enough threads once rows x 8 fill the GPU). GPUs: 16,384
-  // (H200 run 15: the Q8_0 model decoded at 323.6 tok/s with the wide kernel everywhere vs 227.6 without,
-  // while its LM head alone took 373 vs 214 us); software adapters: 0. HEARTH_Q0_DECODE=wide|lanes forces
-  // either (benchmarks).
+  // (a thread per row lane walks every block). GPUs: every matrix (H200 run 15: the Q8_0 model decoded at
+  // 323.6 tok/s with it vs 227.6 without; alone, the LM head timed 373 vs 214 us and gate+up 54.7 vs 40.6,
+  // but a mixed choice is not measured end to end, and alone-timings misled before); software adapters:
+  // none. HEARTH_Q0_DECODE=wide|lanes forces either (benchmarks).
   int64_t q0_wide_max_rows() const { return q0_wide_max_rows_; }
   void set_q0_wide_max_rows(int64_t rows) { q0_wide_max_rows_ = rows; }
 
