@@ -393,32 +393,35 @@ bool Ops::float_decode_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, 
   return true;
 }
 
-bool Ops::kq_rows_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
-                         int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
+void Ops::dispatch_decode_kernel(Recorder& r, const char* file, const GpuWeight& w,
+                                 std::initializer_list<std::pair<const char*, int64_t>> sizes, int64_t rows_per_wg,
+                                 const MatvecCall& c) {
+  const std::string weight = weight_file(w.type);
+  const char* fma = fused_fma_ ? "fma" : "fma_exact";
+  std::string name = file;
+  name.append(".").append(weight).append(".").append(fma);
+  for (const auto& [key, value] : sizes) name.append(".").append(key).append(std::to_string(value));
+  const Pipeline& pl = cached_pipeline(name, [&] {
+    KernelVars vars{{"WEIGHT", weight}, {"FMA", fma}};
+    for (const auto& [key, value] : sizes) vars[key] = std::to_string(value);
+    return kernel_source(file, vars);
+  });
+  dispatch_matvec(r, pl, w, c, rows_per_wg, 1);
+}
+
+bool Ops::kq_rows_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c) {
   const int64_t nb = w.cols / 256;
   // The group sums of every super-block sit in workgroup memory (64 bytes each; 16 KiB is WebGPU's floor).
   if (nb * 64 > 8192) return false;
   // 8 threads per row: 8 rows per 64-thread workgroup keep a 2,048-row matrix on ~256 workgroups (the
   // H100 has 132 cores); larger matrices take 32 rows, sharing the group sums more widely (not on
   // SwiftShader, where 8 rows ran a 128,256-row LM head 2.6x faster than 32).
-  const int rows_per_wg = kq_rows_per_wg_ ? kq_rows_per_wg_ : w.rows >= 8192 && !software_ ? 32 : 8;
-  const std::string weight = weight_file(w.type);
-  const char* fma = fused_fma_ ? "fma" : "fma_exact";
-  const std::string name = "matvec_k_rows." + weight + ".nb" + std::to_string(nb) + ".r" +
-                           std::to_string(rows_per_wg) + "." + fma;
-  const Pipeline& pl = cached_pipeline(name, [&] {
-    return kernel_source("matvec_k_rows.wgsl", {{"WEIGHT", weight},
-                                                {"NB", std::to_string(nb)},
-                                                {"ROWS", std::to_string(rows_per_wg)},
-                                                {"FMA", fma}});
-  });
-  dispatch_matvec(r, pl, w, {x, 1, act_words(ActFormat::Q8_K, w.cols), y, y_stride, y_offset, bias, softcap, accumulate},
-                  rows_per_wg, 1);
+  const int64_t rows_per_wg = kq_rows_per_wg_ ? kq_rows_per_wg_ : w.rows >= 8192 && !software_ ? 32 : 8;
+  dispatch_decode_kernel(r, "matvec_k_rows.wgsl", w, {{"NB", nb}, {"ROWS", rows_per_wg}}, rows_per_wg, c);
   return true;
 }
 
-bool Ops::kq_wide_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
-                         int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
+bool Ops::kq_wide_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c) {
   const int64_t nb = w.cols / 256;
   // Eight slots per row lane: one super-block per thread for a 2,048-wide row, four for 8,192. Per row
   // and super-block 52 bytes of workgroup memory (8 lanes, 4 mins, 2 scales) plus the 64-byte group sums;
@@ -426,43 +429,20 @@ bool Ops::kq_wide_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const
   const int64_t slots = std::min<int64_t>(nb, 8);
   const int64_t rows_per_wg = nb > 32 ? 2 : 4;
   if (nb * 64 + rows_per_wg * nb * 56 + rows_per_wg * 64 > 16384) return false;
-  const std::string weight = weight_file(w.type);
-  const char* fma = fused_fma_ ? "fma" : "fma_exact";
-  const std::string name = "matvec_k_wide." + weight + ".nb" + std::to_string(nb) + ".s" + std::to_string(slots) +
-                           ".r" + std::to_string(rows_per_wg) + "." + fma;
-  const Pipeline& pl = cached_pipeline(name, [&] {
-    return kernel_source("matvec_k_wide.wgsl", {{"WEIGHT", weight},
-                                                {"NB", std::to_string(nb)},
-                                                {"SLOTS", std::to_string(slots)},
-                                                {"ROWS", std::to_string(rows_per_wg)},
-                                                {"FMA", fma}});
-  });
-  dispatch_matvec(r, pl, w, {x, 1, act_words(ActFormat::Q8_K, w.cols), y, y_stride, y_offset, bias, softcap, accumulate},
-                  rows_per_wg, 1);
+  dispatch_decode_kernel(r, "matvec_k_wide.wgsl", w, {{"NB", nb}, {"SLOTS", slots}, {"ROWS", rows_per_wg}},
+                         rows_per_wg, c);
   return true;
 }
 
-bool Ops::q0_wide_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
-                         int64_t y_offset, const Buffer* bias, float softcap, bool accumulate) {
+bool Ops::q0_wide_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c) {
   const int64_t nb = w.cols / 32;
   // 36 bytes of workgroup memory per row and block (8 lane dots and a scale); up to four rows while they
   // fit in 12 KiB, 256 threads in all (a 2,048-wide row: 4 rows, 8 slots of 8 blocks; 8,192: 1 row, 32).
   const int64_t rows_per_wg = std::clamp<int64_t>(12288 / (nb * 36), 1, 4);
   if (rows_per_wg * (nb * 36 + 32) > 16384) return false;
   const int64_t slots = std::min<int64_t>(nb, 256 / (8 * rows_per_wg));
-  const std::string weight = weight_file(w.type);
-  const char* fma = fused_fma_ ? "fma" : "fma_exact";
-  const std::string name = "matvec_q0_wide." + weight + ".nb" + std::to_string(nb) + ".s" + std::to_string(slots) +
-                           ".r" + std::to_string(rows_per_wg) + "." + fma;
-  const Pipeline& pl = cached_pipeline(name, [&] {
-    return kernel_source("matvec_q0_wide.wgsl", {{"WEIGHT", weight},
-                                                {"NB", std::to_string(nb)},
-                                                {"SLOTS", std::to_string(slots)},
-                                                {"ROWS", std::to_string(rows_per_wg)},
-                                                {"FMA", fma}});
-  });
-  dispatch_matvec(r, pl, w, {x, 1, act_words(ActFormat::Q8_0, w.cols), y, y_stride, y_offset, bias, softcap, accumulate},
-                  rows_per_wg, 1);
+  dispatch_decode_kernel(r, "matvec_q0_wide.wgsl", w, {{"NB", nb}, {"SLOTS", slots}, {"ROWS", rows_per_wg}},
+                         rows_per_wg, c);
   return true;
 }
 
@@ -474,9 +454,9 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   if (n_tok == 1 && plain && float_decode_ && float_decode_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
   // The rows kernel on SwiftShader: 10x the slots kernel's speed (q4_K 16384 x 2048: 0.67 vs 6.7 s).
   const bool rows = kq_decode_ == KqDecode::Rows;
-  if (n_tok == 1 && kq && rows && kq_rows_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
-  if (n_tok == 1 && kq && kq_decode_ == KqDecode::Wide && w.cols / 256 <= kq_wide_max_nb_ &&
-      kq_wide_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate))
+  const MatvecCall q8k{x, 1, act_words(ActFormat::Q8_K, w.cols), y, y_stride, y_offset, bias, softcap, accumulate};
+  if (n_tok == 1 && kq && rows && kq_rows_matvec(r, w, q8k)) return;
+  if (n_tok == 1 && kq && kq_decode_ == KqDecode::Wide && w.cols / 256 <= kq_wide_max_nb_ && kq_wide_matvec(r, w, q8k))
     return;
   const int tile = n_tok == 1 ? 1 : kTokenTile;
   int lanes = 4;
@@ -491,9 +471,8 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
     // The CPU's order (matvec_q0.wgsl): 8 float lanes per row, or one chain per row where the CPU walks
     // Q4_0 as llama.cpp's repacked 8-row groups (rows a multiple of 8).
     lanes = (w.type == TensorType::Q4_0 && w.rows % 8 == 0) ? 1 : 8;
-    if (tile == 1 && lanes == 8 && w.rows < q0_wide_max_rows_ &&
-        q0_wide_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate))
-      return;
+    const MatvecCall q80{x, 1, act_words(ActFormat::Q8_0, w.cols), y, y_stride, y_offset, bias, softcap, accumulate};
+    if (tile == 1 && lanes == 8 && w.rows < q0_wide_max_rows_ && q0_wide_matvec(r, w, q80)) return;
   }
   if (kq) lanes = 8;
   int64_t rows_per_wg = threads / lanes;

@@ -5,8 +5,10 @@
 // parameter buffer, written to the GPU once per submit, and bind groups are created once and reused.
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "backend/cpu/kernels.h"
@@ -163,16 +165,6 @@ class Ops {
   // are not whole 16-byte vectors.
   bool float_decode_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
                            int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
-  // One-token K-quant matvec through matvec_k_rows.wgsl; false where its group sums would not fit.
-  bool kq_rows_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
-                      int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
-  // One-token K-quant matvec through matvec_k_wide.wgsl; false where its workgroup memory would not fit.
-  bool kq_wide_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
-                      int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
-  // One-token Q8_0 / 8-lane Q4_0 matvec through matvec_q0_wide.wgsl; false where its workgroup memory
-  // would not fit.
-  bool q0_wide_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
-                      int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
   // What every matvec dispatch shares: per binding of W (a weight split over bindings), the parameters,
   // workgroups of rows_per_wg rows laid out within the per-dimension limit, and z = token groups.
   struct MatvecCall {
@@ -186,6 +178,16 @@ class Ops {
   };
   void dispatch_matvec(Recorder& r, const Pipeline& pl, const GpuWeight& w, const MatvecCall& c, int64_t rows_per_wg,
                        uint32_t z);
+  // A one-token kernel specialized by the weight's type, the adapter's FMA and `sizes` (each also in the
+  // cached pipeline's name), over workgroups of rows_per_wg rows.
+  void dispatch_decode_kernel(Recorder& r, const char* file, const GpuWeight& w,
+                              std::initializer_list<std::pair<const char*, int64_t>> sizes, int64_t rows_per_wg,
+                              const MatvecCall& c);
+  // One-token K-quant matvecs through matvec_k_rows.wgsl / matvec_k_wide.wgsl and Q8_0 / 8-lane Q4_0 ones
+  // through matvec_q0_wide.wgsl; false (nothing recorded) where their workgroup memory would not fit.
+  bool kq_rows_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c);
+  bool kq_wide_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c);
+  bool q0_wide_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c);
   const Pipeline& cached_pipeline(const std::string& name, const std::function<std::string()>& source);
   const Pipeline& simple_pipeline(const std::string& file);
   // Records pipeline + buffers (+ this dispatch's parameter slot as the last binding `param_binding`).

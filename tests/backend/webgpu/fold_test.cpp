@@ -69,8 +69,9 @@ TEST_P(FoldTest, NormsAndActivationWriteTheSeparatePassBytes) {
     } else {
       EXPECT_EQ(0, std::memcmp(plain.data(), folded.data(), count * 4)) << what << ": float output";
     }
-    if (quantized)
+    if (quantized) {
       EXPECT_EQ(words(*dev, xq, qwords), separate_pass(*dev, ops, f, y_plain, kTok, n)) << what << ": blocks";
+    }
   };
 
   const std::vector<float> x = test::random_floats(rng, size_t(kTok * n), 2.0f);
