@@ -6,6 +6,7 @@
 #   bash bench/h100/run.sh            # STEPS="e2e peer micro" by default; logs and JSON lines in $OUT
 #   STEPS="e2e peer wasm micro" WASM_DIST=DIR bash bench/h100/run.sh   # + issue 5's browser-vs-native ratio
 #   STEPS="kq q0 peer" WEIGHTS="Q4_K_M Q8_0" ...                        # the one-token kernels compared (cold), e2e each
+#   STEPS="ab peer" AB="base HEARTH_ATTENTION=two_pass" ...              # end to end per environment setting
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -107,6 +108,18 @@ for step in $STEPS; do
                 grep end_to_end | sed "s/\"bench\"/\"q0\":\"$q0\",\"bench\"/" | tee -a "$OUT/q0.jsonl"
             done ;;
           esac
+        done ;;
+    ab) # Each model end to end once per setting in AB (space-separated; "base" = none, else VAR=value[,VAR=value]),
+        # alternating settings over AB_ROUNDS rounds so that clock drift does not favour one.
+        log "end to end per setting: ${AB:-base}"
+        for round in $(seq "${AB_ROUNDS:-2}"); do
+          for m in "${models[@]}"; do
+            for v in ${AB:-base}; do
+              envs=(); [ "$v" != base ] && IFS=, read -ra envs <<< "$v"
+              env "${envs[@]}" timeout 100 "$bin/hearth-webgpu-bench" --model "$m" --no-breakdown 2>&1 | grep end_to_end |
+                sed "s/\"bench\"/\"setting\":\"$v\",\"round\":$round,\"bench\"/" | tee -a "$OUT/ab.jsonl"
+            done
+          done
         done ;;
     micro) log "kernel microbenchmarks"
            timeout 180 "$bin/hearth-webgpu-bench" --micro 2>&1 | tee "$OUT/micro.jsonl" ;;
