@@ -201,8 +201,6 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   }
   q0_wide_max_rows_ = software_ ? 0 : INT64_MAX;
   if (const char* q0 = std::getenv("HEARTH_Q0_DECODE")) q0_wide_max_rows_ = std::string(q0) == "wide" ? INT64_MAX : 0;
-  // HEARTH_ATTENTION=two_pass: decode attention as prefill's score and value passes (benchmarks compare).
-  if (const char* at = std::getenv("HEARTH_ATTENTION")) one_pass_attention_ = std::string(at) != "two_pass";
 }
 
 // fma(a, b, -round(a * b)) is the product's rounding error when fused and 0 when rounded twice; the other
@@ -566,18 +564,6 @@ void Ops::rope_store(Recorder& r, const RopeStoreArgs& a, const Buffer& qkv, con
 // over several workgroups), then softmax and the value sum (workgroups per (token, head, column block),
 // the value chunks summed in parallel). Decode at Llama-3.2-1B's shape (32 heads, 8 KV heads of 128) with
 // a context of 600: 32 x 10 score workgroups of 64 threads, then 32 x 8 value workgroups of 256.
-namespace {
-// Few (token, head) pairs (decode): narrow column blocks and 32 chunks at once, for many workgroups;
-// many (prefill): 128 columns per workgroup so the softmax is not redone per block.
-int64_t attention_value_pairs(int64_t token_heads) { return token_heads >= 256 ? 64 : 8; }
-}  // namespace
-
-uint64_t Ops::attention_scores_floats(int64_t n_tok, int64_t n_head, int64_t hdv, int64_t n_ctx) {
-  const int64_t pairs = attention_value_pairs(n_tok * n_head);
-  const int64_t rows_per_head = pairs == 8 ? ceil_div(hdv, 2 * pairs) : 1;  // one scratch row per value workgroup
-  return uint64_t(n_tok * n_head * rows_per_head * n_ctx);
-}
-
 void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache,
                     const Buffer& v_cache, const Buffer& out, const Buffer& scores, const Buffer& batch) {
   if (a.hd < 1 || a.hd > 512 || a.hdv > 512 || a.hdv % 2)
@@ -587,7 +573,9 @@ void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const 
   const int64_t span = a.window > 0 ? std::min(a.window, a.n_ctx) : a.n_ctx;
   const int64_t token_heads = a.n_tok * a.n_head;
   const int64_t tiles = std::clamp<int64_t>(kScoreWorkgroups / token_heads, 1, (span + kScoreTile - 1) / kScoreTile);
-  const int64_t pairs = attention_value_pairs(token_heads);  // column pairs per value workgroup
+  // Few (token, head) pairs (decode): narrow column blocks and 32 chunks at once, for many workgroups;
+  // many (prefill): 128 columns per workgroup so the softmax is not redone per block.
+  const int64_t pairs = token_heads >= 256 ? 64 : 8;  // column pairs per value workgroup
   struct {
     uint32_t n_tok, n_head, n_head_kv, hd, hdv, n_ctx, k_layer_base, v_layer_base;
     float scale, softcap;
@@ -595,29 +583,19 @@ void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const 
   } p{u32(a.n_tok), u32(a.n_head), u32(a.n_head_kv), u32(a.hd), u32(a.hdv), u32(a.n_ctx),
       u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)), a.scale, a.softcap, u32(a.window), u32(tiles),
       round_mode(a.out_format)};
-  const int64_t value_blocks = ceil_div(a.hdv, 2 * pairs);
-  // Decode takes the scores in the value pass (one dispatch), into a scratch row per value workgroup.
-  const bool fused = one_pass_attention_ && pairs == 8 && scores.size() / 4 >= attention_scores_floats(a.n_tok, a.n_head, a.hdv, a.n_ctx);
   Slot s = param_slot();  // both passes read the same parameters
   put(s.data, p);
-  const std::string hd = std::to_string(a.hd);
-  if (!fused) {
-    const Pipeline& score_pass = cached_pipeline("attention_scores.hd" + hd, [&] {
-      return kernel_source("attention_scores.wgsl", {{"HD", hd}});
-    });
-    dispatch(r, score_pass, {{0, &q}, {1, &k_cache}, {2, &scores}, {3, &batch}}, 4, s, u32(tiles), u32(a.n_head),
-             u32(a.n_tok));
-  }
-  const std::string name =
-      "attention_values.pairs" + std::to_string(pairs) + ".hd" + hd + (fused ? ".fused" : "");
-  const Pipeline& value_pass = cached_pipeline(name, [&] {
-    return kernel_source("attention_values.wgsl", {{"PAIRS", std::to_string(pairs)},
-                                                   {"CHUNK", std::to_string(kAttentionValueChunk)},
-                                                   {"FUSED", fused ? "true" : "false"},
-                                                   {"HD", hd}});
+  const Pipeline& score_pass = cached_pipeline("attention_scores.hd" + std::to_string(a.hd), [&] {
+    return kernel_source("attention_scores.wgsl", {{"HD", std::to_string(a.hd)}});
   });
-  dispatch(r, value_pass, {{0, &v_cache}, {1, &out}, {2, &scores}, {3, &batch}, {5, &q}, {6, &k_cache}}, 4, s,
-           u32(value_blocks), u32(a.n_head), u32(a.n_tok));
+  dispatch(r, score_pass, {{0, &q}, {1, &k_cache}, {2, &scores}, {3, &batch}}, 4, s, u32(tiles), u32(a.n_head),
+           u32(a.n_tok));
+  const Pipeline& value_pass = cached_pipeline("attention_values.pairs" + std::to_string(pairs), [&] {
+    return kernel_source("attention_values.wgsl",
+                         {{"PAIRS", std::to_string(pairs)}, {"CHUNK", std::to_string(kAttentionValueChunk)}});
+  });
+  dispatch(r, value_pass, {{0, &v_cache}, {1, &out}, {2, &scores}, {3, &batch}}, 4, s, ceil_div(a.hdv, 2 * pairs),
+           u32(a.n_head), u32(a.n_tok));
 }
 
 void Ops::ffn_act(Recorder& r, bool gelu, const Buffer& g, int64_t g_stride, int64_t g_offset, const Buffer& u,

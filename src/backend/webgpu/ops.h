@@ -105,11 +105,8 @@ class Ops {
     // F16/BF16: the output comes rounded as the matvec reading it (wo) needs it, instead of a pass.
     ActFormat out_format = ActFormat::F32;
   };
-  // `scores` is scratch: with attention_scores_floats(n_tok, ...) floats or more, few (token, head) pairs (decode)
-  // take one dispatch instead of two.
   void attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache, const Buffer& v_cache,
                  const Buffer& out, const Buffer& scores, const Buffer& batch);
-  static uint64_t attention_scores_floats(int64_t n_tok, int64_t n_head, int64_t hdv, int64_t n_ctx);
   void ffn_act(Recorder& r, bool gelu, const Buffer& g, int64_t g_stride, int64_t g_offset, const Buffer& u,
                int64_t u_stride, int64_t u_offset, const Buffer& y, int64_t n_tok, int64_t n, ActFold fold = {});
   void argmax(Recorder& r, const Buffer& x, int64_t rows, int64_t n, int64_t stride, const Buffer& out);
@@ -217,7 +214,6 @@ class Ops {
   bool float_decode_ = true;
   KqDecode kq_decode_ = KqDecode::Rows;  // by adapter in the constructor
   int64_t q0_wide_max_rows_ = 0;
-  bool one_pass_attention_ = true;  // decode attention in one dispatch (HEARTH_ATTENTION=two_pass: off)
   int64_t kq_wide_max_nb_ = INT64_MAX;  // rows with more super-blocks take the slots kernel (HEARTH_KQ_DECODE=wideN)
   int kq_rows_per_wg_ = 0;  // 0: by matrix size (kq_rows_matvec)
   bool software_ = false;  // SwiftShader (a CPU): see Ops::matvec

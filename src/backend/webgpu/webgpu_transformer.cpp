@@ -221,10 +221,7 @@ WebGpuTransformer::WebGpuTransformer(const ModelConfig& c, const ModelWeights& w
   xq0_ = d.create_buffer(uint64_t(B) * act_words(ActFormat::Q8_0, widest / 32 * 32) * 4 + 64, false, "x_q8_0");
   xqk_ = d.create_buffer(uint64_t(B) * (uint64_t(widest) / 256 + 1) * 65 * 4, false, "x_q8_k");
   xh_ = f32s(B * widest, "x_f16");
-  // Enough for the largest batch's two-pass attention and for one-dispatch decode attention.
-  scores_ = d.create_buffer(4 * std::max(Ops::attention_scores_floats(B, c.n_head, c.head_dim_v, n_ctx),
-                                         Ops::attention_scores_floats(1, c.n_head, c.head_dim_v, n_ctx)),
-                            false, "scores");
+  scores_ = f32s(B * c.n_head * n_ctx, "scores");
   x_out_ = f32s(max_out_ * E, "x_out");
   logits_ = f32s(max_out_ * c.n_vocab, "logits");
   ids_ = d.create_buffer(uint64_t(max_out_) * 4, false, "ids");

@@ -578,9 +578,7 @@ void check_attention(Device& dev, std::mt19937_64& rng, const AttentionShape& a,
     for (size_t t = 0; t < c.pos.size(); t++) batch.insert(batch.end(), {0u, uint32_t(c.pos[t]), uint32_t(seq[t]), 0u});
     Buffer qb = upload(dev, q), bb = dev.create_buffer(batch.size() * 4);
     dev.write(bb, 0, batch.data(), batch.size() * 4);
-    // Scratch enough for one-dispatch decode attention where it applies (fewer than 256 (token, head) pairs).
-    Buffer out = dev.create_buffer(q.size() * 4),
-           scores = dev.create_buffer(Ops::attention_scores_floats(n, a.n_head, hd, a.n_ctx) * 4);
+    Buffer out = dev.create_buffer(q.size() * 4), scores = dev.create_buffer(uint64_t(n * a.n_head * a.n_ctx) * 4);
     poison(dev, out);
     poison(dev, scores);
     const float scale = 1.0f / std::sqrt(float(hd));

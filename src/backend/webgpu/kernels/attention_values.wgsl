@@ -7,28 +7,21 @@
 // Workgroup (x, h, t) owns PAIRS column pairs of the output (x-th block) and sums LANES chunks at once:
 // thread (lane, pair) sums chunk `lane` of the round for its two columns, then the first lane adds the
 // round's partials in order. Every workgroup of a (token, head) redoes the softmax's max and sum: that is
-// cheaper than another dispatch. FUSED (decode: few (token, head) pairs): each workgroup first takes the
-// scores itself (attention_scores.wgsl's arithmetic) into a scratch row of its own, so that attention is one
-// dispatch; the few positions of one token are cheap to score again per column block.
+// cheaper than another dispatch.
 #include "float_formats.wgsl"
 #include "exact_float.wgsl"
 #include "attention_common.wgsl"
 
 @group(0) @binding(0) var<storage, read> VC: array<u32>;
 @group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@group(0) @binding(2) var<storage, read_write> S: array<f32>;
+@group(0) @binding(2) var<storage, read> S: array<f32>;
 @group(0) @binding(3) var<storage, read> BATCH: array<u32>;
 @group(0) @binding(4) var<uniform> P: Params;
-@group(0) @binding(5) var<storage, read> Q: array<f32>;
-@group(0) @binding(6) var<storage, read> KC: array<u32>;
 
 const WG: u32 = 256u;
 const PAIRS: u32 = {{PAIRS}}u;
 const LANES: u32 = WG / PAIRS;
 const CHUNK: u32 = {{CHUNK}}u;
-const FUSED: bool = {{FUSED}};
-const HD: u32 = {{HD}}u;
-#include "attention_key_dot.wgsl"
 #include "workgroup_reduce.wgsl"
 #include "workgroup_sum_dd.wgsl"
 var<workgroup> probs: array<f32, LANES * CHUNK>;
@@ -39,23 +32,13 @@ fn halves(w: u32) -> vec2<f32> {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let h = wid.y;
   let t = wid.z;
   let range = attended_range(t);
   let p_begin = range.x;
   let p_end = range.y;
-  var srow = (t * P.n_head + h) * P.n_ctx;
-  if (FUSED) {
-    srow = ((t * P.n_head + h) * groups.x + wid.x) * P.n_ctx;
-    load_query(t, h, lid);
-    let rows_base = key_rows_base(t, h);
-    for (var p = p_begin + lid; p < p_end; p += WG) {
-      S[srow + p] = position_score(rows_base, p);
-    }
-    storageBarrier();
-  }
+  let srow = (t * P.n_head + h) * P.n_ctx;
 
   var mx = -3.0e38;
   for (var p = p_begin + lid; p < p_end; p += WG) {
