@@ -189,7 +189,7 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   kq_decode_ = software_ ? KqDecode::Rows : KqDecode::Wide;
   // Benchmarks compare the one-token kernels: HEARTH_KQ_DECODE=slots (matvec_k_decode.wgsl), wide[N]
   // (matvec_k_wide.wgsl) or rows[N] (matvec_k_rows.wgsl, with N rows per workgroup for every matrix);
-  // HEARTH_Q0_DECODE=wide|lanes (matvec_q0_wide.wgsl or matvec_q0.wgsl for Q8_0).
+  // HEARTH_Q0_DECODE=wide[N]|lanes (matvec_q0_wide.wgsl, for matrices of at most N rows, or matvec_q0.wgsl).
   if (const char* kq = std::getenv("HEARTH_KQ_DECODE")) {
     const std::string v = kq;
     if (v == "slots") kq_decode_ = KqDecode::Slots;
@@ -199,8 +199,18 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
     if (v.rfind("rows", 0) == 0) kq_decode_ = KqDecode::Rows;
     if (v.rfind("rows", 0) == 0 && v.size() > 4) kq_rows_per_wg_ = std::clamp(std::atoi(v.c_str() + 4), 1, 32);
   }
-  q0_wide_max_rows_ = software_ ? 0 : INT64_MAX;
-  if (const char* q0 = std::getenv("HEARTH_Q0_DECODE")) q0_wide_max_rows_ = std::string(q0) == "wide" ? INT64_MAX : 0;
+  // The LM head (128,256 rows for Llama 3) reads faster with more rows per workgroup and one thread per
+  // row lane (matvec_k_rows.wgsl; matvec_q0.wgsl for Q8_0) than with the wide kernels (timed alone, session
+  // 8: Q8_0 214 vs 373 µs); the matrices inside a layer read faster with the wide ones.
+  kq_wide_max_rows_ = software_ ? INT64_MAX : kWideMaxRows;
+  q0_wide_max_rows_ = software_ ? 0 : kWideMaxRows;
+  // HEARTH_KQ_WIDE_MAX_ROWS=N: K-quant matrices of more rows take the rows kernel (with the wide one chosen).
+  if (const char* n = std::getenv("HEARTH_KQ_WIDE_MAX_ROWS")) kq_wide_max_rows_ = std::max<int64_t>(0, std::atoll(n));
+  // HEARTH_Q0_DECODE=wide (every Q8_0 matrix), lanes (none) or wideN (matrices of at most N rows).
+  if (const char* q0 = std::getenv("HEARTH_Q0_DECODE")) {
+    const std::string v = q0;
+    q0_wide_max_rows_ = v == "wide" ? INT64_MAX : v.rfind("wide", 0) == 0 ? std::max<int64_t>(0, std::atoll(v.c_str() + 4)) : 0;
+  }
 }
 
 // fma(a, b, -round(a * b)) is the product's rounding error when fused and 0 when rounded twice; the other
@@ -453,7 +463,7 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   const bool kq = w.type == TensorType::Q4_K || w.type == TensorType::Q5_K || w.type == TensorType::Q6_K;
   if (n_tok == 1 && plain && float_decode_ && float_decode_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
   // The rows kernel on SwiftShader: 10x the slots kernel's speed (q4_K 16384 x 2048: 0.67 vs 6.7 s).
-  const bool rows = kq_decode_ == KqDecode::Rows;
+  const bool rows = kq_decode_ == KqDecode::Rows || (kq_decode_ == KqDecode::Wide && w.rows > kq_wide_max_rows_);
   const MatvecCall q8k{x, 1, act_words(ActFormat::Q8_K, w.cols), y, y_stride, y_offset, bias, softcap, accumulate};
   if (n_tok == 1 && kq && rows && kq_rows_matvec(r, w, q8k)) return;
   if (n_tok == 1 && kq && kq_decode_ == KqDecode::Wide && w.cols / 256 <= kq_wide_max_nb_ && kq_wide_matvec(r, w, q8k))
@@ -472,7 +482,7 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
     // Q4_0 as llama.cpp's repacked 8-row groups (rows a multiple of 8).
     lanes = (w.type == TensorType::Q4_0 && w.rows % 8 == 0) ? 1 : 8;
     const MatvecCall q80{x, 1, act_words(ActFormat::Q8_0, w.cols), y, y_stride, y_offset, bias, softcap, accumulate};
-    if (tile == 1 && lanes == 8 && w.rows < q0_wide_max_rows_ && q0_wide_matvec(r, w, q80)) return;
+    if (tile == 1 && lanes == 8 && w.rows <= q0_wide_max_rows_ && q0_wide_matvec(r, w, q80)) return;
   }
   if (kq) lanes = 8;
   int64_t rows_per_wg = threads / lanes;

@@ -213,7 +213,9 @@ class Ops {
   bool exact_unpack_half_ = false;
   bool float_decode_ = true;
   KqDecode kq_decode_ = KqDecode::Rows;  // by adapter in the constructor
+  static constexpr int64_t kWideMaxRows = 65535;  // GPUs: larger matrices (LM heads) take the row kernels
   int64_t q0_wide_max_rows_ = 0;
+  int64_t kq_wide_max_rows_ = INT64_MAX;  // with Wide chosen, K-quant matrices of more rows take the rows kernel
   int64_t kq_wide_max_nb_ = INT64_MAX;  // rows with more super-blocks take the slots kernel (HEARTH_KQ_DECODE=wideN)
   int kq_rows_per_wg_ = 0;  // 0: by matrix size (kq_rows_matvec)
   bool software_ = false;  // SwiftShader (a CPU): see Ops::matvec
