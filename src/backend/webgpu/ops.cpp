@@ -199,11 +199,12 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
     if (v.rfind("rows", 0) == 0) kq_decode_ = KqDecode::Rows;
     if (v.rfind("rows", 0) == 0 && v.size() > 4) kq_rows_per_wg_ = std::clamp(std::atoi(v.c_str() + 4), 1, 32);
   }
-  // The LM head (128,256 rows for Llama 3) reads faster with more rows per workgroup and one thread per
-  // row lane (matvec_k_rows.wgsl; matvec_q0.wgsl for Q8_0) than with the wide kernels (timed alone, session
-  // 8: Q8_0 214 vs 373 µs); the matrices inside a layer read faster with the wide ones.
-  kq_wide_max_rows_ = software_ ? INT64_MAX : kWideMaxRows;
-  q0_wide_max_rows_ = software_ ? 0 : kWideMaxRows;
+  // Tall matrices read faster with more rows per workgroup and one thread per row lane than with the wide
+  // kernels: the K-quant LM head (128,256 rows) with matvec_k_rows.wgsl, Q8_0's gate+up (16,384) and LM
+  // head with matvec_q0.wgsl. H100 run 17, Llama-3.2-1B shape, decode tok/s: Q4_K_M 527.5 vs 516.0 with
+  // every matrix wide; Q8_0 369.7 vs 336.9 (gate+up wide) vs 319.8 (all wide).
+  kq_wide_max_rows_ = software_ ? INT64_MAX : 65535;
+  q0_wide_max_rows_ = software_ ? 0 : 16383;
   // HEARTH_KQ_WIDE_MAX_ROWS=N: K-quant matrices of more rows take the rows kernel (with the wide one chosen).
   if (const char* n = std::getenv("HEARTH_KQ_WIDE_MAX_ROWS")) kq_wide_max_rows_ = std::max<int64_t>(0, std::atoll(n));
   // HEARTH_Q0_DECODE=wide (every Q8_0 matrix), lanes (none) or wideN (matrices of at most N rows).

@@ -138,12 +138,10 @@ class Ops {
   enum class KqDecode { Rows, Slots, Wide };
   KqDecode kq_decode() const { return kq_decode_; }
   void set_kq_decode(KqDecode k) { kq_decode_ = k; }
-  // One-token Q8_0 (and 8-lane Q4_0) matvecs with fewer rows than this take matvec_q0_wide.wgsl (a thread
+  // One-token Q8_0 (and 8-lane Q4_0) matvecs of at most this many rows take matvec_q0_wide.wgsl (a thread
   // per row, block slot and lane; the float chains folded from workgroup memory), the rest matvec_q0.wgsl
-  // (a thread per row lane walks every block). GPUs: every matrix (H200 run 15: the Q8_0 model decoded at
-  // 323.6 tok/s with it vs 227.6 without; alone, the LM head timed 373 vs 214 us and gate+up 54.7 vs 40.6,
-  // but a mixed choice is not measured end to end, and alone-timings misled before); software adapters:
-  // none. HEARTH_Q0_DECODE=wide|lanes forces either (benchmarks).
+  // (a thread per row lane walks every block). GPUs: up to 16,383 rows (the constructor says why);
+  // software adapters: none. HEARTH_Q0_DECODE=wide[N]|lanes moves the line (benchmarks).
   int64_t q0_wide_max_rows() const { return q0_wide_max_rows_; }
   void set_q0_wide_max_rows(int64_t rows) { q0_wide_max_rows_ = rows; }
 
@@ -213,7 +211,6 @@ class Ops {
   bool exact_unpack_half_ = false;
   bool float_decode_ = true;
   KqDecode kq_decode_ = KqDecode::Rows;  // by adapter in the constructor
-  static constexpr int64_t kWideMaxRows = 65535;  // GPUs: larger matrices (LM heads) take the row kernels
   int64_t q0_wide_max_rows_ = 0;
   int64_t kq_wide_max_rows_ = INT64_MAX;  // with Wide chosen, K-quant matrices of more rows take the rows kernel
   int64_t kq_wide_max_nb_ = INT64_MAX;  // rows with more super-blocks take the slots kernel (HEARTH_KQ_DECODE=wideN)

@@ -54,7 +54,7 @@ enum WGPUErrorType : uint32_t {
   WGPUErrorType_Unknown = 5
 };
 enum WGPUDeviceLostReason : uint32_t { WGPUDeviceLostReason_Destroyed = 2 };
-enum WGPUSType : uint32_t { WGPUSType_ShaderSourceWGSL = 2 };
+enum WGPUSType : uint32_t { WGPUSType_ShaderSourceWGSL = 2, WGPUSType_DawnTogglesDescriptor = 0x0005000A };
 enum WGPUFeatureName : uint32_t {
   WGPUFeatureName_TimestampQuery = 0x03,
   WGPUFeatureName_ShaderF16 = 0x0A,
@@ -163,6 +163,15 @@ struct WGPULimits {
 struct WGPUQueueDescriptor {
   const WGPUChainedStruct* nextInChain;
   WGPUStringView label;
+};
+
+// Dawn's extension: toggles by name, chained to the device descriptor.
+struct WGPUDawnTogglesDescriptor {
+  WGPUChainedStruct chain;
+  size_t enabledToggleCount;
+  const char* const* enabledToggles;
+  size_t disabledToggleCount;
+  const char* const* disabledToggles;
 };
 
 struct WGPUDeviceDescriptor {
