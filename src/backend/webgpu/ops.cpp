@@ -186,13 +186,17 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   std::transform(names.begin(), names.end(), names.begin(), [](unsigned char c) { return char(std::tolower(c)); });
   software_ = names.find("swiftshader") != std::string::npos;
   float_decode_ = !software_;
-  kq_decode_ = software_ ? KqDecode::Rows : KqDecode::Wide;
-  // Benchmarks compare the one-token kernels: HEARTH_KQ_DECODE=slots (matvec_k_decode.wgsl), wide[N]
+  // Software adapters: a thread per row, no barrier (SwiftShader, q4_K 128,256 x 256: 164 ms vs 609 with the
+  // rows kernel; every K-quant shape tried was faster).
+  kq_decode_ = software_ ? KqDecode::Thread : KqDecode::Wide;
+  // Benchmarks compare the one-token kernels: HEARTH_KQ_DECODE=thread (matvec_k_thread.wgsl), slots
+  // (matvec_k_decode.wgsl), wide[N]
   // (matvec_k_wide.wgsl) or rows[N] (matvec_k_rows.wgsl, with N rows per workgroup for every matrix);
   // HEARTH_Q0_DECODE=wide[N]|lanes (matvec_q0_wide.wgsl, for matrices of at most N rows, or matvec_q0.wgsl).
   if (const char* kq = std::getenv("HEARTH_KQ_DECODE")) {
     const std::string v = kq;
     if (v == "slots") kq_decode_ = KqDecode::Slots;
+    if (v == "thread") kq_decode_ = KqDecode::Thread;
     // wideN: the wide kernel for rows of up to N super-blocks, the slots kernel past that.
     if (v.rfind("wide", 0) == 0) kq_decode_ = KqDecode::Wide;
     if (v.rfind("wide", 0) == 0 && v.size() > 4) kq_wide_max_nb_ = std::max(1, std::atoi(v.c_str() + 4));
@@ -432,6 +436,11 @@ bool Ops::kq_rows_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c) {
   return true;
 }
 
+bool Ops::kq_thread_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c) {
+  dispatch_decode_kernel(r, "matvec_k_thread.wgsl", w, {{"NB", w.cols / 256}}, 64, c);  // 64 rows per workgroup
+  return true;
+}
+
 bool Ops::kq_wide_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c) {
   const int64_t nb = w.cols / 256;
   // Eight slots per row lane: one super-block per thread for a 2,048-wide row, four for 8,192. Per row
@@ -467,6 +476,7 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   const bool rows = kq_decode_ == KqDecode::Rows || (kq_decode_ == KqDecode::Wide && w.rows > kq_wide_max_rows_);
   const MatvecCall q8k{x, 1, act_words(ActFormat::Q8_K, w.cols), y, y_stride, y_offset, bias, softcap, accumulate};
   if (n_tok == 1 && kq && rows && kq_rows_matvec(r, w, q8k)) return;
+  if (n_tok == 1 && kq && kq_decode_ == KqDecode::Thread && kq_thread_matvec(r, w, q8k)) return;
   if (n_tok == 1 && kq && kq_decode_ == KqDecode::Wide && w.cols / 256 <= kq_wide_max_nb_ && kq_wide_matvec(r, w, q8k))
     return;
   const int tile = n_tok == 1 ? 1 : kTokenTile;

@@ -130,12 +130,13 @@ class Ops {
   void set_float_decode(bool on) { float_decode_ = on; }
   // Which kernel one-token K-quant matvecs take: matvec_k_rows.wgsl (a thread per row and int32 lane walks
   // the whole row), matvec_k_decode.wgsl (slots: a row's super-blocks spread over threads, meeting in
-  // workgroup memory each step) or matvec_k_wide.wgsl (a thread per row, super-block slot and lane, every
-  // load in flight at once, two barriers). By default rows on software adapters (10x the slots kernel on
-  // SwiftShader), wide on GPUs: on an H200 (bench/RESULTS.md, session 8, run 15) the Q4_K_M model decoded at
-  // 529.3 tok/s with it vs 502.5 with slots (session 7, H100: rows 374.8 vs slots 491.0). All are bit-equal
-  // to the CPU; HEARTH_KQ_DECODE=rows[N] / slots / wide[N] forces one (benchmarks).
-  enum class KqDecode { Rows, Slots, Wide };
+  // workgroup memory each step), matvec_k_wide.wgsl (a thread per row, super-block slot and lane, every
+  // load in flight at once, two barriers) or matvec_k_thread.wgsl (a thread per row, no barrier). By default
+  // thread on software adapters (SwiftShader: 2.4-3.7x the rows kernel on LM heads), wide on GPUs, with the
+  // rows kernel for matrices over 65,535 rows (LM heads): H100 run 17, Q4_K_M decode 527.5 tok/s vs 516.0
+  // with every matrix wide (H200 run 15: wide 529.3 vs slots 502.5). All are bit-equal to the CPU;
+  // HEARTH_KQ_DECODE=rows[N] / slots / wide[N] / thread forces one (benchmarks).
+  enum class KqDecode { Rows, Slots, Wide, Thread };
   KqDecode kq_decode() const { return kq_decode_; }
   void set_kq_decode(KqDecode k) { kq_decode_ = k; }
   // One-token Q8_0 (and 8-lane Q4_0) matvecs of at most this many rows take matvec_q0_wide.wgsl (a thread
@@ -184,6 +185,7 @@ class Ops {
   // One-token K-quant matvecs through matvec_k_rows.wgsl / matvec_k_wide.wgsl and Q8_0 / 8-lane Q4_0 ones
   // through matvec_q0_wide.wgsl; false (nothing recorded) where their workgroup memory would not fit.
   bool kq_rows_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c);
+  bool kq_thread_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c);
   bool kq_wide_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c);
   bool q0_wide_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c);
   const Pipeline& cached_pipeline(const std::string& name, const std::function<std::string()>& source);

@@ -137,15 +137,16 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
           if (x86) EXPECT_EQ(differ, 0u) << "outputs not bit-equal to the CPU's";
           else EXPECT_LE(rel_l2(got, want), kTol);
         };
-        // One-token K-quants: all three decode kernels (rows, super-block slots, wide).
+        // One-token K-quants: all four decode kernels (rows, super-block slots, wide, thread per row).
         const bool kq = type == TensorType::Q4_K || type == TensorType::Q5_K || type == TensorType::Q6_K;
         const Ops::KqDecode adapter_default = ops.kq_decode();
         const int64_t q0_wide_default = ops.q0_wide_max_rows();
-        for (Ops::KqDecode k : {Ops::KqDecode::Rows, Ops::KqDecode::Slots, Ops::KqDecode::Wide}) {
+        for (Ops::KqDecode k : {Ops::KqDecode::Rows, Ops::KqDecode::Slots, Ops::KqDecode::Wide, Ops::KqDecode::Thread}) {
           if (k != Ops::KqDecode::Rows && !(kq && n == 1)) continue;
           SCOPED_TRACE(k == Ops::KqDecode::Rows    ? "matvec_k_rows (K-quants)"
                        : k == Ops::KqDecode::Slots ? "matvec_k_decode"
-                                                   : "matvec_k_wide");
+                       : k == Ops::KqDecode::Wide  ? "matvec_k_wide"
+                                                   : "matvec_k_thread");
           ops.set_kq_decode(k);
           expect_matches_cpu();
         }
