@@ -211,9 +211,12 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   q0_wide_max_rows_ = software_ ? 0 : 16383;
   // HEARTH_KQ_WIDE_MAX_ROWS=N: K-quant matrices of more rows take the rows kernel (with the wide one chosen).
   if (const char* n = std::getenv("HEARTH_KQ_WIDE_MAX_ROWS")) kq_wide_max_rows_ = std::max<int64_t>(0, std::atoll(n));
-  // HEARTH_Q0_DECODE=wide (every Q8_0 matrix), lanes (none) or wideN (matrices of at most N rows).
+  // Software adapters: a thread per row, no barrier (SwiftShader, q8_0 262,144 x 256: see bench/RESULTS.md).
+  q0_thread_ = software_;
+  // HEARTH_Q0_DECODE=wide (every Q8_0 matrix), lanes (none), wideN (matrices of at most N rows) or thread.
   if (const char* q0 = std::getenv("HEARTH_Q0_DECODE")) {
     const std::string v = q0;
+    q0_thread_ = v == "thread";
     q0_wide_max_rows_ = v == "wide" ? INT64_MAX : v.rfind("wide", 0) == 0 ? std::max<int64_t>(0, std::atoll(v.c_str() + 4)) : 0;
   }
 }
@@ -493,6 +496,10 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
     // Q4_0 as llama.cpp's repacked 8-row groups (rows a multiple of 8).
     lanes = (w.type == TensorType::Q4_0 && w.rows % 8 == 0) ? 1 : 8;
     const MatvecCall q80{x, 1, act_words(ActFormat::Q8_0, w.cols), y, y_stride, y_offset, bias, softcap, accumulate};
+    if (tile == 1 && q0_thread_) {
+      dispatch_decode_kernel(r, "matvec_q0_thread.wgsl", w, {{"LANES", lanes}}, 64, q80);  // 64 rows per workgroup
+      return;
+    }
     if (tile == 1 && lanes == 8 && w.rows <= q0_wide_max_rows_ && q0_wide_matvec(r, w, q80)) return;
   }
   if (kq) lanes = 8;

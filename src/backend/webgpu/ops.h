@@ -145,6 +145,9 @@ class Ops {
   // software adapters: none. HEARTH_Q0_DECODE=wide[N]|lanes moves the line (benchmarks).
   int64_t q0_wide_max_rows() const { return q0_wide_max_rows_; }
   void set_q0_wide_max_rows(int64_t rows) { q0_wide_max_rows_ = rows; }
+  // One-token Q8_0 / Q4_0 matvecs with a thread per row (matvec_q0_thread.wgsl, no barrier): software adapters.
+  bool q0_thread() const { return q0_thread_; }
+  void set_q0_thread(bool on) { q0_thread_ = on; }
 
  private:
   struct Slot {
@@ -214,6 +217,7 @@ class Ops {
   bool float_decode_ = true;
   KqDecode kq_decode_ = KqDecode::Rows;  // by adapter in the constructor
   int64_t q0_wide_max_rows_ = 0;
+  bool q0_thread_ = false;
   int64_t kq_wide_max_rows_ = INT64_MAX;  // with Wide chosen, K-quant matrices of more rows take the rows kernel
   int64_t kq_wide_max_nb_ = INT64_MAX;  // rows with more super-blocks take the slots kernel (HEARTH_KQ_DECODE=wideN)
   int kq_rows_per_wg_ = 0;  // 0: by matrix size (kq_rows_matvec)

@@ -151,15 +151,24 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
           expect_matches_cpu();
         }
         ops.set_kq_decode(adapter_default);
-        // One-token Q8_0 and 8-lane Q4_0: also the kernel this adapter does not take (matvec_q0_wide.wgsl on
-        // software adapters, matvec_q0.wgsl on GPUs).
+        // One-token Q8_0 and 8-lane Q4_0: also the kernel this adapter does not take of the two with shared
+        // lanes (matvec_q0_wide.wgsl on software adapters, matvec_q0.wgsl on GPUs).
         const bool q8_lanes = type == TensorType::Q8_0 || (type == TensorType::Q4_0 && rows % 8 != 0);
+        const bool q0_thread_default = ops.q0_thread();
+        ops.set_q0_thread(false);
         if (n == 1 && q8_lanes) {
           SCOPED_TRACE(q0_wide_default > 0 ? "matvec_q0 (one token)" : "matvec_q0_wide");
           ops.set_q0_wide_max_rows(q0_wide_default > 0 ? 0 : INT64_MAX);
           expect_matches_cpu();
         }
         ops.set_q0_wide_max_rows(q0_wide_default);
+        // And a thread per row (matvec_q0_thread.wgsl), software adapters' kernel, for both Q4_0 orders.
+        if (n == 1 && (type == TensorType::Q8_0 || type == TensorType::Q4_0)) {
+          SCOPED_TRACE("matvec_q0_thread");
+          ops.set_q0_thread(true);
+          expect_matches_cpu();
+        }
+        ops.set_q0_thread(q0_thread_default);
       }
     }
 }
