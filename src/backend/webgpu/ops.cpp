@@ -211,13 +211,15 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   q0_wide_max_rows_ = software_ ? 0 : 16383;
   // HEARTH_KQ_WIDE_MAX_ROWS=N: K-quant matrices of more rows take the rows kernel (with the wide one chosen).
   if (const char* n = std::getenv("HEARTH_KQ_WIDE_MAX_ROWS")) kq_wide_max_rows_ = std::max<int64_t>(0, std::atoll(n));
-  // Software adapters: a thread per row, no barrier (SwiftShader, q8_0 262,144 x 256: see bench/RESULTS.md).
+  // Software adapters: a thread per row, no barrier (SwiftShader, q8_0 1024 x 256: 0.84 vs 5.2 ms with
+  // matvec_q0.wgsl; a 262,144-row LM head about even, 251 vs 245 ms).
   q0_thread_ = software_;
   // HEARTH_Q0_DECODE=wide (every Q8_0 matrix), lanes (none), wideN (matrices of at most N rows) or thread.
   if (const char* q0 = std::getenv("HEARTH_Q0_DECODE")) {
     const std::string v = q0;
     q0_thread_ = v == "thread";
-    q0_wide_max_rows_ = v == "wide" ? INT64_MAX : v.rfind("wide", 0) == 0 ? std::max<int64_t>(0, std::atoll(v.c_str() + 4)) : 0;
+    q0_wide_max_rows_ = 0;
+    if (v.rfind("wide", 0) == 0) q0_wide_max_rows_ = v == "wide" ? INT64_MAX : std::max<int64_t>(0, std::atoll(v.c_str() + 4));
   }
 }
 
@@ -475,7 +477,6 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   const bool plain = w.type == TensorType::F32 || w.type == TensorType::F16 || w.type == TensorType::BF16;
   const bool kq = w.type == TensorType::Q4_K || w.type == TensorType::Q5_K || w.type == TensorType::Q6_K;
   if (n_tok == 1 && plain && float_decode_ && float_decode_matvec(r, w, x, y, y_stride, y_offset, bias, softcap, accumulate)) return;
-  // The rows kernel on SwiftShader: 10x the slots kernel's speed (q4_K 16384 x 2048: 0.67 vs 6.7 s).
   const bool rows = kq_decode_ == KqDecode::Rows || (kq_decode_ == KqDecode::Wide && w.rows > kq_wide_max_rows_);
   const MatvecCall q8k{x, 1, act_words(ActFormat::Q8_K, w.cols), y, y_stride, y_offset, bias, softcap, accumulate};
   if (n_tok == 1 && kq && rows && kq_rows_matvec(r, w, q8k)) return;
