@@ -42,7 +42,8 @@ class Tokenizer {
   virtual std::string_view model_name() const = 0;   // "llama", "gpt2", "bert", ...
   // SPM prepends a space to the text; decode and StreamingDetokenizer drop it from the first piece.
   virtual bool add_space_prefix() const { return false; }
-  // Byte-level vocabularies and SPM with byte fallback: decode(encode(x)) == x for valid UTF-8.
+  // Byte-level vocabularies and SPM with byte fallback: decode(encode(x)) == x for valid UTF-8 (for SPM, x
+  // without U+2581: SPM writes spaces as U+2581, so a literal one decodes as a space, as in llama.cpp).
   virtual bool is_lossless() const { return false; }
 };
 
