@@ -151,14 +151,15 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
           expect_matches_cpu();
         }
         ops.set_kq_decode(adapter_default);
-        // One-token Q8_0 and 8-lane Q4_0: also the kernel this adapter does not take of the two with shared
-        // lanes (matvec_q0_wide.wgsl on software adapters, matvec_q0.wgsl on GPUs).
+        // One-token Q8_0 and 8-lane Q4_0: both kernels with shared lanes on every adapter (matvec_q0.wgsl,
+        // matvec_q0_wide.wgsl), whichever this adapter takes by default.
         const bool q8_lanes = type == TensorType::Q8_0 || (type == TensorType::Q4_0 && rows % 8 != 0);
         const bool q0_thread_default = ops.q0_thread();
         ops.set_q0_thread(false);
-        if (n == 1 && q8_lanes) {
-          SCOPED_TRACE(q0_wide_default > 0 ? "matvec_q0 (one token)" : "matvec_q0_wide");
-          ops.set_q0_wide_max_rows(q0_wide_default > 0 ? 0 : INT64_MAX);
+        for (int64_t wide_max_rows : {int64_t(0), INT64_MAX}) {
+          if (!(n == 1 && q8_lanes)) break;
+          SCOPED_TRACE(wide_max_rows == 0 ? "matvec_q0 (one token)" : "matvec_q0_wide");
+          ops.set_q0_wide_max_rows(wide_max_rows);
           expect_matches_cpu();
         }
         ops.set_q0_wide_max_rows(q0_wide_default);
