@@ -426,7 +426,7 @@ void Ops::dispatch_decode_kernel(Recorder& r, const char* file, const GpuWeight&
     for (const auto& [key, value] : sizes) vars[key] = std::to_string(value);
     return kernel_source(file, vars);
   });
-  dispatch_matvec(r, pl, w, c, rows_per_wg, 1);
+  dispatch_matvec(r, pl, w, c, rows_per_wg, c.n_tok);  // tokens along z (the kernels read wid.z)
 }
 
 bool Ops::kq_rows_matvec(Recorder& r, const GpuWeight& w, const MatvecCall& c) {
@@ -480,7 +480,12 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   const bool rows = kq_decode_ == KqDecode::Rows || (kq_decode_ == KqDecode::Wide && w.rows > kq_wide_max_rows_);
   const MatvecCall q8k{x, 1, act_words(ActFormat::Q8_K, w.cols), y, y_stride, y_offset, bias, softcap, accumulate};
   if (n_tok == 1 && kq && rows && kq_rows_matvec(r, w, q8k)) return;
-  if (n_tok == 1 && kq && kq_decode_ == KqDecode::Thread && kq_thread_matvec(r, w, q8k)) return;
+  // The thread kernels take every token count below the matmul's (one grid layer per token): software
+  // adapters decode several sequences at once with them (SwiftShader, q8_0 262,144 x 128, 3 tokens: 3.2 s
+  // with matvec_q0.wgsl's 8-token tile, ~0.46 s with a layer per token).
+  const MatvecCall q8k_all{x, u32(n_tok), act_words(ActFormat::Q8_K, w.cols), y, y_stride, y_offset, bias, softcap,
+                           accumulate};
+  if (kq && kq_decode_ == KqDecode::Thread && kq_thread_matvec(r, w, q8k_all)) return;
   if (n_tok == 1 && kq && kq_decode_ == KqDecode::Wide && w.cols / 256 <= kq_wide_max_nb_ && kq_wide_matvec(r, w, q8k))
     return;
   const int tile = n_tok == 1 ? 1 : kTokenTile;
@@ -497,8 +502,9 @@ void Ops::matvec(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
     // Q4_0 as llama.cpp's repacked 8-row groups (rows a multiple of 8).
     lanes = (w.type == TensorType::Q4_0 && w.rows % 8 == 0) ? 1 : 8;
     const MatvecCall q80{x, 1, act_words(ActFormat::Q8_0, w.cols), y, y_stride, y_offset, bias, softcap, accumulate};
-    if (tile == 1 && q0_thread_) {
-      dispatch_decode_kernel(r, "matvec_q0_thread.wgsl", w, {{"LANES", lanes}}, 64, q80);  // 64 rows per workgroup
+    if (q0_thread_) {  // 64 rows per workgroup, every token count
+      dispatch_decode_kernel(r, "matvec_q0_thread.wgsl", w, {{"LANES", lanes}}, 64,
+                             {x, u32(n_tok), q80.x_stride, y, y_stride, y_offset, bias, softcap, accumulate});
       return;
     }
     if (tile == 1 && lanes == 8 && w.rows <= q0_wide_max_rows_ && q0_wide_matvec(r, w, q80)) return;

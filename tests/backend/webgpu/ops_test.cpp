@@ -142,8 +142,9 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
         const Ops::KqDecode adapter_default = ops.kq_decode();
         const int64_t q0_wide_default = ops.q0_wide_max_rows();
         for (Ops::KqDecode k : {Ops::KqDecode::Rows, Ops::KqDecode::Slots, Ops::KqDecode::Wide, Ops::KqDecode::Thread}) {
-          if (k != Ops::KqDecode::Rows && !(kq && n == 1)) continue;
-          SCOPED_TRACE(k == Ops::KqDecode::Rows    ? "matvec_k_rows (K-quants)"
+          // The thread kernel serves every token count (software adapters' default); the others one token.
+          if (k != Ops::KqDecode::Rows && !(kq && (n == 1 || k == Ops::KqDecode::Thread))) continue;
+          SCOPED_TRACE(k == Ops::KqDecode::Rows    ? (n == 1 ? "matvec_k_rows (K-quants)" : "adapter default")
                        : k == Ops::KqDecode::Slots ? "matvec_k_decode"
                        : k == Ops::KqDecode::Wide  ? "matvec_k_wide"
                                                    : "matvec_k_thread");
@@ -156,6 +157,10 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
         const bool q8_lanes = type == TensorType::Q8_0 || (type == TensorType::Q4_0 && rows % 8 != 0);
         const bool q0_thread_default = ops.q0_thread();
         ops.set_q0_thread(false);
+        if (n > 1 && (type == TensorType::Q8_0 || type == TensorType::Q4_0)) {
+          SCOPED_TRACE("matvec_q0 (token tile)");  // GPUs' kernel for 2 to 15 tokens
+          expect_matches_cpu();
+        }
         for (int64_t wide_max_rows : {int64_t(0), INT64_MAX}) {
           if (!(n == 1 && q8_lanes)) break;
           SCOPED_TRACE(wide_max_rows == 0 ? "matvec_q0 (one token)" : "matvec_q0_wide");
@@ -163,8 +168,9 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
           expect_matches_cpu();
         }
         ops.set_q0_wide_max_rows(q0_wide_default);
-        // And a thread per row (matvec_q0_thread.wgsl), software adapters' kernel, for both Q4_0 orders.
-        if (n == 1 && (type == TensorType::Q8_0 || type == TensorType::Q4_0)) {
+        // And a thread per row (matvec_q0_thread.wgsl), software adapters' kernel for every token count, for
+        // both Q4_0 orders.
+        if (type == TensorType::Q8_0 || type == TensorType::Q4_0) {
           SCOPED_TRACE("matvec_q0_thread");
           ops.set_q0_thread(true);
           expect_matches_cpu();

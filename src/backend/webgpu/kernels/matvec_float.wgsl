@@ -59,6 +59,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
   }
+  // One thread per row (software adapters): no partial sums to meet, so no barrier (SwiftShader pays for each).
+  if (LANES == 1u) {
+    for (var t = 0u; t < TT; t++) {
+      if (valid && t0 + t < P.n_tok) {
+        store_output(t0 + t, P.row_base + row, acc[t]);
+      }
+    }
+    return;
+  }
   for (var t = 0u; t < TT; t++) {
     partial[lid] = acc[t];
     workgroupBarrier();
