@@ -18,7 +18,6 @@
 namespace hearth {
 
 namespace {
-constexpr uint32_t kMaxCodePoint = 0x10FFFF;
 constexpr uint64_t kMaxRepetition = 10000;   // bounds the rules a {m,n} expands into
 
 bool is_name_char(char c) {

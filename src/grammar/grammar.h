@@ -19,6 +19,9 @@
 
 namespace hearth {
 
+// The largest Unicode code point: the upper end of every open character range.
+inline constexpr uint32_t kMaxCodePoint = 0x10FFFF;
+
 // A set of Unicode code points, kept as sorted, disjoint, inclusive ranges (negation is resolved at parse
 // time, so `[^a]` is stored as its complement).
 struct CharClass {

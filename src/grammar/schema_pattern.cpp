@@ -7,13 +7,13 @@
 #include <fmt/format.h>
 
 #include "grammar/gbnf_text.h"
+#include "grammar/grammar.h"
 #include "hearth/error.h"
 
 namespace hearth {
 
 namespace {
 using Ranges = std::vector<std::pair<uint32_t, uint32_t>>;
-constexpr uint32_t kMaxCodePoint = 0x10FFFF;
 
 Ranges normalize(Ranges r) {
   std::sort(r.begin(), r.end());

@@ -9,7 +9,6 @@ namespace hearth::jinja {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_word(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 
@@ -77,19 +76,19 @@ MappedText drop_generation_tags(const MappedText& in) {
     size_t j = i + 2;
     bool strip_before = j < s.size() && s[j] == '-';
     if (strip_before) ++j;
-    while (j < s.size() && is_space(s[j])) ++j;
+    while (j < s.size() && utf8::is_space(s[j])) ++j;
     if (s.compare(j, 3, "end") == 0 && s.compare(j + 3, 10, "generation") == 0) j += 3;
     if (s.compare(j, 10, "generation") != 0) { ++i; continue; }
     j += 10;
-    while (j < s.size() && is_space(s[j])) ++j;
+    while (j < s.size() && utf8::is_space(s[j])) ++j;
     bool strip_after = j < s.size() && s[j] == '-';
     if (strip_after) ++j;
     if (s.compare(j, 2, "%}") != 0) { ++i; continue; }
     j += 2;
     size_t before = i;
-    while (before > resume && is_space(s[before - 1])) --before;
+    while (before > resume && utf8::is_space(s[before - 1])) --before;
     size_t after = j;
-    while (after < s.size() && is_space(s[after])) ++after;
+    while (after < s.size() && utf8::is_space(s[after])) ++after;
     for (size_t k = resume; k < before; ++k) out.push(s[k], in.origin[k]);
     if (!strip_before) for (size_t k = before; k < i; ++k) out.push(s[k], in.origin[k]);
     if (!strip_after) for (size_t k = j; k < after; ++k) out.push(s[k], in.origin[k]);
@@ -130,12 +129,12 @@ class Lexer {
         i_ += 3;
         continue;
       }
-      while (i_ < s.size() && is_space(s[i_])) ++i_;
+      while (i_ < s.size() && utf8::is_space(s[i_])) ++i_;
       if (i_ >= s.size()) break;
       if (starts_with("-%}") || starts_with("-}}")) {
         push(s[i_ + 1] == '%' ? TokenKind::CloseStatement : TokenKind::CloseExpression, s.substr(i_ + 1, 2), i_);
         i_ += 3;
-        while (i_ < s.size() && is_space(s[i_])) ++i_;
+        while (i_ < s.size() && utf8::is_space(s[i_])) ++i_;
         continue;
       }
       if (starts_with("{%")) { push(TokenKind::OpenStatement, "{%", i_); i_ += 2; curly_depth_ = 0; continue; }
@@ -191,7 +190,7 @@ class Lexer {
   void strip_trailing_text() {
     if (tokens_.empty() || tokens_.back().kind != TokenKind::Text) return;
     std::string& text = tokens_.back().value;
-    while (!text.empty() && is_space(text.back())) text.pop_back();
+    while (!text.empty() && utf8::is_space(text.back())) text.pop_back();
     if (text.empty()) tokens_.pop_back();
   }
 
@@ -206,7 +205,7 @@ class Lexer {
     if (strip_before) strip_trailing_text();
     i_ = end + 2;
     if (strip_after) {
-      while (i_ < s.size() && is_space(s[i_])) ++i_;
+      while (i_ < s.size() && utf8::is_space(s[i_])) ++i_;
     }
     after_comment_ = true;
   }

@@ -10,7 +10,6 @@ namespace hearth::jinja {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 Value method(Function f) { return Value::from(std::move(f)); }
 
@@ -25,16 +24,16 @@ Value split(const std::string& s, const Value& sep_value, const Value& maxsplit_
   if (sep_value.is_undefined() || sep_value.is_none()) {
     size_t i = 0;
     while (true) {
-      while (i < s.size() && is_space(s[i])) ++i;
+      while (i < s.size() && utf8::is_space(s[i])) ++i;
       if (i >= s.size()) break;
       if (maxsplit >= 0 && static_cast<int64_t>(parts.size()) >= maxsplit) {
         size_t end = s.size();
-        while (end > i && is_space(s[end - 1])) --end;
+        while (end > i && utf8::is_space(s[end - 1])) --end;
         parts.push_back(Value::from(s.substr(i, end - i)));
         break;
       }
       size_t j = i;
-      while (j < s.size() && !is_space(s[j])) ++j;
+      while (j < s.size() && !utf8::is_space(s[j])) ++j;
       parts.push_back(Value::from(s.substr(i, j - i)));
       i = j;
     }
@@ -208,7 +207,7 @@ Value string_method(const Value& self, const std::string& name) {
       for (char c : s) {
         bool digit = c >= '0' && c <= '9';
         bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        bool ok = name == "isdigit" ? digit : name == "isalpha" ? alpha : name == "isspace" ? is_space(c) : (digit || alpha);
+        bool ok = name == "isdigit" ? digit : name == "isalpha" ? alpha : name == "isspace" ? utf8::is_space(c) : (digit || alpha);
         if (!ok) return Value::from(false);
       }
       return Value::from(true);
@@ -311,7 +310,7 @@ std::string to_upper(std::string s) { return utf8::to_upper(s); }
 
 std::string strip_chars(std::string_view s, const Value& chars, bool left, bool right) {
   auto strip_this = [&](std::string_view cp) {
-    if (chars.is_undefined() || chars.is_none()) return cp.size() == 1 && is_space(cp[0]);
+    if (chars.is_undefined() || chars.is_none()) return cp.size() == 1 && utf8::is_space(cp[0]);
     return chars.string.find(cp) != std::string::npos;
   };
   if (!chars.is_undefined() && !chars.is_none() && !chars.is_string()) fail("strip(): chars must be a string");

@@ -17,4 +17,7 @@ void append_code_point(std::string& out, uint32_t cp);
 std::string to_upper(std::string_view s);
 std::string to_lower(std::string_view s);
 
+// ASCII whitespace (Python's string.whitespace): what the lexer trims and str.split() splits on.
+inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
 }  // namespace hearth::jinja::utf8

@@ -14,7 +14,10 @@ namespace {
 
 using json = nlohmann::json;
 
-enum TokenType : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
+// GGUF's tokenizer.ggml.token_type values, scoped: the Unicode flags (unicode.h) share some names.
+namespace token_type {
+enum : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
+}  // namespace token_type
 
 bool looks_special(const std::string& t) {   // convert_hf_to_gguf.py does_token_look_special
   auto starts = [&](std::string_view p) { return t.size() >= p.size() && t.compare(0, p.size(), p) == 0; };
@@ -128,7 +131,7 @@ void import_hf_tokenizer(const std::string& tokenizer_json, const std::string& c
   }
 
   std::vector<std::string> tokens(static_cast<size_t>(n));
-  std::vector<int32_t> types(static_cast<size_t>(n), kUnused);
+  std::vector<int32_t> types(static_cast<size_t>(n), token_type::kUnused);
   std::vector<float> scores(static_cast<size_t>(n), 0.0f);
   const std::string unk_text = model.contains("unk_token") && model["unk_token"].is_string()
                                    ? model["unk_token"].get<std::string>() : "";
@@ -141,11 +144,11 @@ void import_hf_tokenizer(const std::string& tokenizer_json, const std::string& c
     std::string t = it->second;
     auto a = added.find(i);
     if (byte_fallback && is_byte_piece(t)) {
-      types[i] = kByte;
+      types[i] = token_type::kByte;
     } else if (byte_fallback && !unk_text.empty() && t == unk_text) {
-      types[i] = kUnknown;
+      types[i] = token_type::kUnknown;
     } else if (a != added.end() && (a->second.special || looks_special(t))) {
-      types[i] = kControl;
+      types[i] = token_type::kControl;
     } else if (a != added.end()) {
       std::string s;
       for (size_t k = 0; k < t.size();) {   // "▁" -> " ": convert pre-normalizes user-defined spaces (Gemma)
@@ -153,9 +156,9 @@ void import_hf_tokenizer(const std::string& tokenizer_json, const std::string& c
         else s += t[k++];
       }
       t = s;
-      types[i] = kUserDefined;
+      types[i] = token_type::kUserDefined;
     } else {
-      types[i] = kNormal;
+      types[i] = token_type::kNormal;
     }
     tokens[i] = t;
   }
@@ -171,7 +174,7 @@ void import_hf_tokenizer(const std::string& tokenizer_json, const std::string& c
     }
     for (int64_t i = 0; i < n; ++i) {
       auto it = rank_of.find(by_id.count(i) ? by_id[i] : std::string());
-      if (types[i] == kNormal) scores[i] = it != rank_of.end() ? -float(it->second) : -1e9f;
+      if (types[i] == token_type::kNormal) scores[i] = it != rank_of.end() ? -float(it->second) : -1e9f;
     }
     out.set("tokenizer.ggml.model", GgufValue::string("llama"));
     out.set("tokenizer.ggml.pre", GgufValue::string("default"));
@@ -267,7 +270,7 @@ void import_spm_model(const std::string& path, GgufWriter& out) {
       Proto sp = top.bytes();
       std::string piece;
       float score = 0.0f;
-      int32_t type = kNormal;
+      int32_t type = token_type::kNormal;
       while (!sp.done()) {
         const uint64_t k = sp.varint();
         const uint32_t fld = uint32_t(k >> 3), w = uint32_t(k & 7);
@@ -338,7 +341,7 @@ void import_wordpiece_vocab(const std::vector<std::string>& vocab, GgufWriter& o
     if (bracketed || !raw) tokens.push_back(t);
     else if (t.rfind("##", 0) == 0) tokens.push_back(t.substr(2));
     else tokens.push_back("\xE2\x96\x81" + t);
-    types.push_back(bracketed ? kControl : kNormal);
+    types.push_back(bracketed ? token_type::kControl : token_type::kNormal);
   }
   out.set("tokenizer.ggml.model", GgufValue::string("bert"));
   out.set("tokenizer.ggml.tokens", GgufValue::string_array(tokens));
