@@ -17,6 +17,7 @@ packages=(
   nodejs npm                             # reference tools (llama.cpp via node-llama-cpp, HF tokenizers/jinja)
   python3
   chromium libvulkan1                    # WebGPU tests: SwiftShader's Vulkan ICD (ships with chromium) + loader
+  fonts-liberation ca-certificates       # recommends that are used: a font for Chromium, TLS roots for npm
   emscripten node-acorn                  # browser build (scripts/build_wasm.sh)
   libboost-dev libcurl4-openssl-dev      # gateway: HTTP server (Beast/Asio), remote endpoints (libcurl)
 )
@@ -29,7 +30,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  # No recommends: they were ~60% of the download (llvm-14-dev, a JRE, Mesa, numpy) and nothing here uses them.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 # Reference tools from npm (pinned by package-lock.json).
