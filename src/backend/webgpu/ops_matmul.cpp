@@ -17,6 +17,7 @@ namespace hearth::webgpu {
 namespace {
 
 constexpr int64_t kMinTokens = 16;
+constexpr int64_t kSoftwareMaxMatvecTokens = 64;
 
 uint32_t to_u32(int64_t v) {
   if (v < 0 || v > int64_t(UINT32_MAX)) throw Error("WebGPU: value " + std::to_string(v) + " overflows a kernel parameter");
@@ -76,6 +77,9 @@ bool Ops::matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   // decode of a few sequences, the logits of a prefill's last tokens): the matvec kernels' 8-token tile
   // serves those. A first guess, to be measured on the H100.
   if (n_tok < kMinTokens) return false;
+  // Software adapters (SwiftShader) run the thread-per-row matvec kernels, which have no barrier, faster
+  // than the tiled kernels up to prompt sizes (a layer of the grid per token).
+  if (software_ && n_tok <= kSoftwareMaxMatvecTokens) return false;
   const bool plain = w.type == TensorType::F32 || w.type == TensorType::F16 || w.type == TensorType::BF16;
   const MatmulKernel k = plain ? float_kernel(w.type) : quantized_kernel(w.type, w.rows, fused_fma_ ? "fma" : "fma_exact");
   const Pipeline& pl = cached_pipeline(k.name, [&] { return kernel_source(k.file, k.vars); });
