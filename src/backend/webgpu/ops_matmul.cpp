@@ -4,7 +4,6 @@
 // both from memory for every 8 tokens. The quantized ones keep each output's float operations and their
 // order exactly as matvec's, so they stay bit-equal to the CPU backend.
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -53,12 +52,7 @@ MatmulKernel quantized_kernel(TensorType t, int64_t rows, const char* fma) {
     k.vars["BLOCK_BYTES"] = q4 ? "18" : "34";
     k.vars["Q4"] = q4 ? "true" : "false";
     k.vars["LANES"] = std::to_string(lanes);
-    // Each 4-value dot product to float without the conversion instruction (a quarter-rate one on NVIDIA);
-    // HEARTH_Q0_ITOF=convert keeps f32() for comparison.
-    const char* itof = std::getenv("HEARTH_Q0_ITOF");
-    const bool convert = itof && std::string(itof) == "convert";
-    k.vars["ITOF"] = convert ? "f32" : "small_int_to_f32";
-    k.name = std::string("matmul_q0.") + (q4 ? "q4_0" : "q8_0") + ".lanes" + std::to_string(lanes) + "." + k.vars["ITOF"];
+    k.name = std::string("matmul_q0.") + (q4 ? "q4_0" : "q8_0") + ".lanes" + std::to_string(lanes);
   }
   k.name += ".r" + std::to_string(r) + ".t" + std::to_string(tok) + ".tg" + std::to_string(tg) + "." + fma;
   return k;

@@ -3,13 +3,6 @@
 // and as ggml_v_expf compute it. Built from error-free transformations (Dekker, Knuth), which rely on
 // IEEE f32 division/multiplication and no contraction of a * b + c (tests/backend/webgpu checks both).
 
-// f32(i) for |i| < 2^22 without an int-to-float conversion, which NVIDIA GPUs issue at a quarter of the
-// float rate (a prefill matmul converts every 4-value dot product): 1.5 * 2^23 + i keeps i in its low
-// mantissa bits, and taking 1.5 * 2^23 away again is exact. The integer add folds into a dp4a's accumulator.
-fn small_int_to_f32(i: i32) -> f32 {
-  return bitcast<f32>(i + 0x4B400000) - 12582912.0;
-}
-
 // a + b = s + e exactly (Knuth's two-sum).
 fn two_sum(a: f32, b: f32) -> vec2<f32> {
   let s = a + b;

@@ -6,8 +6,7 @@
 // A workgroup stages TG * T tokens' Q8_0 blocks (KB per step) in workgroup memory, and each thread keeps
 // its words of R rows' blocks in registers for T tokens: a weight word feeds T tokens, a staged activation
 // word R rows. Thread = (row group, token group, lane).
-// Specialized by {{BLOCK_BYTES}} and {{Q4}} (34 / false: Q8_0, 18 / true: Q4_0), LANES, R, T, TG, FMA and
-// ITOF (small_int_to_f32, or f32: HEARTH_Q0_ITOF=convert, for comparison).
+// Specialized by {{BLOCK_BYTES}} and {{Q4}} (34 / false: Q8_0, 18 / true: Q4_0), LANES, R, T, TG and FMA.
 #include "float_formats.wgsl"
 #include "exact_float.wgsl"
 
@@ -108,7 +107,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
               idot += dot4I8Packed(wq[r][u], xw[u]);
             }
             let i = r * T + t;
-            acc[i] = chain_fma({{ITOF}}(idot), wd[r] * xd, acc[i]);  // |idot| < 2^17
+            acc[i] = chain_fma(f32(idot), wd[r] * xd, acc[i]);
           }
         }
       }
