@@ -336,6 +336,12 @@ function headerFor(ct, rt) {
   return s;
 }
 
+// A workgroup's tile: SGM × SGN subgroups, each TM × TN result matrices of M × N.
+function tileGeometry(M, N, shape, v) {
+  const { SGM, SGN, TM, TN } = v;
+  return { SGM, SGN, TM, TN, NSG: SGM * SGN, BM: SGM * TM * M, BN: SGN * TN * N, KT: shape.K, NT: shape.N };
+}
+
 // Subgroup-matrix GEMM. A: MT×KT row-major (tokens × reduction); B stored as NT rows of KT (weights, i.e. the K×N
 // right matrix column-major); C: MT×NT row-major in the result type. Offsets/strides in component elements.
 // mode "direct": each subgroup loads its left/right matrices straight from storage.
@@ -345,12 +351,7 @@ function mmaShader(cfg, shape, v) {
   const { componentType: ct, resultComponentType: rt, M, N, K } = cfg;
   const T = TYPES[ct];
   const R = TYPES[rt];
-  const { SGM, SGN, TM, TN } = v;
-  const NSG = SGM * SGN;
-  const BM = SGM * TM * M;
-  const BN = SGN * TN * N;
-  const KT = shape.K;
-  const NT = shape.N;
+  const { SGM, SGN, TM, TN, NSG, BM, BN, KT, NT } = tileGeometry(M, N, shape, v);
   let s = headerFor(ct, rt);
   s += `alias LT = subgroup_matrix_left<${ct}, ${K}, ${M}>;\n`;
   s += `alias RM = subgroup_matrix_right<${ct}, ${N}, ${K}>;\n`;
@@ -471,12 +472,7 @@ const QB = 32; // quantization block along K
 function mmaBlockscaleShader(cfg, shape, v) {
   const { componentType: ct, resultComponentType: rt, M, N, K } = cfg;
   const T = TYPES[ct];
-  const { SGM, SGN, TM, TN } = v;
-  const NSG = SGM * SGN;
-  const BM = SGM * TM * M;
-  const BN = SGN * TN * N;
-  const KT = shape.K;
-  const NT = shape.N;
+  const { SGM, SGN, TM, TN, NSG, BM, BN, KT, NT } = tileGeometry(M, N, shape, v);
   const KB = KT / QB;
   const SPB = QB / K; // MMA steps per block
   const EPL = (M * N) / SGS; // tile elements per lane

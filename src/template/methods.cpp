@@ -10,7 +10,6 @@ namespace hearth::jinja {
 
 namespace {
 
-
 Value method(Function f) { return Value::from(std::move(f)); }
 
 std::string require_string(const Value& v, const char* what) {
