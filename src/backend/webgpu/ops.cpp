@@ -214,6 +214,7 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   // Software adapters: a thread per row, no barrier (SwiftShader, q8_0 1024 x 256: 0.84 vs 5.2 ms with
   // matvec_q0.wgsl; a 262,144-row LM head about even, 251 vs 245 ms).
   q0_thread_ = software_;
+  if (const char* m = std::getenv("HEARTH_PREFILL_MATMUL")) int8_matmul_ = std::string(m) != "exact";
   // HEARTH_Q0_DECODE=wide (every Q8_0 matrix), lanes (none), wideN (matrices of at most N rows) or thread.
   if (const char* q0 = std::getenv("HEARTH_Q0_DECODE")) {
     const std::string v = q0;

@@ -119,6 +119,11 @@ class Ops {
   // twice). Tests force the fma() kernels on to run them on any adapter.
   bool fused_fma() const { return fused_fma_; }
   void set_fused_fma(bool on) { fused_fma_ = on; }
+  // Whether quantized prefill matmuls take matmul_int8.wgsl (llama.cpp's order: an exact int32 dot per
+  // sub-block, one float step per super-block; close to the CPU, not bit-equal) or the kernels that keep
+  // the CPU's float order (matmul_k.wgsl, matmul_q0.wgsl). int8 by default; HEARTH_PREFILL_MATMUL=exact.
+  bool int8_matmul() const { return int8_matmul_; }
+  void set_int8_matmul(bool on) { int8_matmul_ = on; }
   // Whether the F16 decode matvec converts halves with unpack2x16float, which the constructor found exact
   // for every half (else a bit-level decoding). Tests force either to run both on any adapter.
   bool exact_unpack_half() const { return exact_unpack_half_; }
@@ -213,6 +218,7 @@ class Ops {
   std::unordered_map<std::string, const Pipeline*> pipelines_;  // by name; the Device owns them
   int last_dispatches_ = 0;
   bool fused_fma_ = false;
+  bool int8_matmul_ = true;
   bool exact_unpack_half_ = false;
   bool float_decode_ = true;
   KqDecode kq_decode_ = KqDecode::Rows;  // by adapter in the constructor

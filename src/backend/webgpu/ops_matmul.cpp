@@ -4,6 +4,7 @@
 // both from memory for every 8 tokens. The quantized ones keep each output's float operations and their
 // order exactly as matvec's, so they stay bit-equal to the CPU backend.
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <string>
 
@@ -58,6 +59,14 @@ MatmulKernel quantized_kernel(TensorType t, int64_t rows, const char* fma) {
   return k;
 }
 
+// matmul_int8.wgsl: 64 rows x 64 tokens a workgroup, staged by the weight type's file.
+MatmulKernel int8_kernel(TensorType t) {
+  std::string stage = "matmul_int8_";
+  stage.append(tensor_type_name(t));
+  std::transform(stage.begin(), stage.end(), stage.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return {stage, "matmul_int8.wgsl", {{"STAGE", stage}}, 64, 64};
+}
+
 MatmulKernel float_kernel(TensorType t) {
   const char* weight = t == TensorType::F32 ? "weight_f32" : t == TensorType::F16 ? "weight_f16" : "weight_bf16";
   return {std::string("matmul_float.") + weight, "matmul_float.wgsl", {{"WEIGHT", weight}}, 64, 64};
@@ -75,7 +84,9 @@ bool Ops::matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   // than the tiled kernels up to prompt sizes (a layer of the grid per token).
   if (software_ && n_tok <= kSoftwareMaxMatvecTokens) return false;
   const bool plain = w.type == TensorType::F32 || w.type == TensorType::F16 || w.type == TensorType::BF16;
-  const MatmulKernel k = plain ? float_kernel(w.type) : quantized_kernel(w.type, w.rows, fused_fma_ ? "fma" : "fma_exact");
+  const MatmulKernel k = plain         ? float_kernel(w.type)
+                        : int8_matmul_ ? int8_kernel(w.type)
+                                       : quantized_kernel(w.type, w.rows, fused_fma_ ? "fma" : "fma_exact");
   const Pipeline& pl = cached_pipeline(k.name, [&] { return kernel_source(k.file, k.vars); });
   const ActFormat af = act_format(w.type);
   const uint32_t xs = af == ActFormat::F32 ? to_u32(x_stride) : act_words(af, w.cols);

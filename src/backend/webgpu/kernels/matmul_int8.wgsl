@@ -1,0 +1,156 @@
+// Y = W X for quantized weights and many tokens (prefill) on int8 dot products, in llama.cpp's order:
+// per 32-value sub-block an exact int32 dot, summed with the integer sub-block scales (and mins) over a
+// super-block, then one float step per super-block. Close to the CPU backend (float rounding only), not
+// bit-equal: matmul_k.wgsl / matmul_q0.wgsl keep the CPU's order (HEARTH_PREFILL_MATMUL=exact).
+// Tile: 64 rows x 64 tokens a workgroup, 4 x 4 outputs a thread (rows ty + 16 i, tokens tx + 16 j). K goes
+// in steps of two sub-blocks (64 values); both operands are staged in workgroup memory as signed bytes, so
+// a weight word feeds 64 tokens and an activation word 64 rows, with one dot4I8Packed per 4 values.
+// Specialized by {{STAGE}} (matmul_int8_q4_k / q5_k / q6_k / q8_0 / q4_0: stage_sub, SUPER, ACT_K).
+#include "float_formats.wgsl"
+
+#include "matvec_bindings.wgsl"
+
+fn capped(y: f32) -> f32 {
+  return tanh(y / P.softcap) * P.softcap;
+}
+
+#include "weight_bytes.wgsl"
+
+// One weight sub-block as staged: 32 signed bytes, the integer scales of its two 16-value halves and its
+// integer min (K-quants: the output takes -min * the activation sum), and its super-block's d and dmin.
+struct Staged {
+  q: array<u32, 8>,
+  sc: vec4<i32>,
+  f: vec2<f32>,
+}
+
+// Per byte, q - off for unsigned 0 <= q < 2 * off (off a power of two) as a signed byte.
+fn offset_bytes(q: u32, off: u32) -> u32 {
+  let top = (q / off) & 0x01010101u;  // bytes with q >= off
+  return q ^ (off * 0x01010101u) ^ ((top ^ 0x01010101u) * ((0x100u - 2u * off) & 0xffu));
+}
+
+#include "{{STAGE}}.wgsl"
+
+const WG: u32 = 256u;
+const BM: u32 = 64u;
+const BN: u32 = 64u;
+const SUBS: u32 = 2u;  // sub-blocks per step
+// vec4 words per staged row or token: two sub-blocks of two, and one more so that 8 neighbouring tokens
+// (a quarter warp's 128-bit loads) fall on distinct banks.
+const RS: u32 = 2u * SUBS + 1u;
+
+var<workgroup> wq: array<vec4<u32>, BM * RS>;
+var<workgroup> xq: array<vec4<u32>, BN * RS>;
+var<workgroup> wsc: array<vec4<i32>, BM * SUBS>;
+var<workgroup> wf: array<vec2<f32>, BM * SUBS>;
+var<workgroup> xd: array<f32, BN * SUBS>;    // activation scale
+var<workgroup> xs: array<i32, BN * SUBS>;    // sum of the activation's 32 quants (for the mins)
+
+// Activation sub-block g of token t: Q8_K (65 words per 256 values: scale, 64 words) or Q8_0 (9 words per
+// 32: scale, 8 words).
+fn stage_act(t: u32, g: u32, slot: u32, s: u32) {
+  var w: array<u32, 8>;
+  var d = 0.0;
+  var sum = 0i;
+  if (t < P.n_tok && g < P.cols / 32u) {
+    var base = t * P.x_stride + g * 9u;
+    if (ACT_K) {
+      base = t * P.x_stride + (g / 8u) * 65u + (g % 8u) * 8u;
+    }
+    d = bitcast<f32>(X[select(base, t * P.x_stride + (g / 8u) * 65u, ACT_K)]);
+    for (var u = 0u; u < 8u; u++) {
+      w[u] = X[base + 1u + u];
+      sum += byte_sum(w[u]);
+    }
+  }
+  xq[slot * RS + 2u * s] = vec4<u32>(w[0], w[1], w[2], w[3]);
+  xq[slot * RS + 2u * s + 1u] = vec4<u32>(w[4], w[5], w[6], w[7]);
+  xd[slot * SUBS + s] = d;
+  xs[slot * SUBS + s] = sum;
+}
+
+fn stage_weight(row: u32, g: u32, slot: u32, s: u32) {
+  var st: Staged;
+  if (row < P.rows && g < P.cols / 32u) {
+    st = stage_sub(row * P.row_bytes, g);
+  }
+  wq[slot * RS + 2u * s] = vec4<u32>(st.q[0], st.q[1], st.q[2], st.q[3]);
+  wq[slot * RS + 2u * s + 1u] = vec4<u32>(st.q[4], st.q[5], st.q[6], st.q[7]);
+  wsc[slot * SUBS + s] = st.sc;
+  wf[slot * SUBS + s] = st.f;
+}
+
+fn dot8(a0: vec4<u32>, a1: vec4<u32>, b0: vec4<u32>, b1: vec4<u32>) -> vec2<i32> {
+  return vec2<i32>(dot4I8Packed(a0.x, b0.x) + dot4I8Packed(a0.y, b0.y) + dot4I8Packed(a0.z, b0.z) +
+                       dot4I8Packed(a0.w, b0.w),
+                   dot4I8Packed(a1.x, b1.x) + dot4I8Packed(a1.y, b1.y) + dot4I8Packed(a1.z, b1.z) +
+                       dot4I8Packed(a1.w, b1.w));
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let first_row = (wid.x + wid.y * P.grid_x) * BM;
+  if (first_row >= P.rows) {
+    return;
+  }
+  let t0 = wid.z * BN;
+  let tx = lid % 16u;
+  let ty = lid / 16u;
+  let n_sub = P.cols / 32u;
+  var acc: array<f32, 16>;
+  var isum: array<i32, 16>;
+  var msum: array<i32, 16>;
+  for (var g0 = 0u; g0 < n_sub; g0 += SUBS) {
+    workgroupBarrier();
+    // Threads 0..127 stage the tokens' two sub-blocks, 128..255 the rows'.
+    let slot = (lid % 128u) / 2u;
+    let s = lid % 2u;
+    if (lid < 128u) {
+      stage_act(t0 + slot, g0 + s, slot, s);
+    } else {
+      stage_weight(first_row + slot, g0 + s, slot, s);
+    }
+    workgroupBarrier();
+    for (var s = 0u; s < SUBS; s++) {
+      var x: array<vec4<u32>, 8>;
+      var xsum: vec4<i32>;
+      var xscale: vec4<f32>;
+      for (var j = 0u; j < 4u; j++) {
+        let t = tx + 16u * j;
+        x[2u * j] = xq[t * RS + 2u * s];
+        x[2u * j + 1u] = xq[t * RS + 2u * s + 1u];
+        xsum[j] = xs[t * SUBS + s];
+        xscale[j] = xd[t * SUBS + s];
+      }
+      let last = SUPER == 1u || (g0 + s) % SUPER == SUPER - 1u;
+      for (var i = 0u; i < 4u; i++) {
+        let r = ty + 16u * i;
+        let a0 = wq[r * RS + 2u * s];
+        let a1 = wq[r * RS + 2u * s + 1u];
+        let sc = wsc[r * SUBS + s];
+        let f = wf[r * SUBS + s];
+        for (var j = 0u; j < 4u; j++) {
+          let o = 4u * i + j;
+          let d = dot8(a0, a1, x[2u * j], x[2u * j + 1u]);
+          isum[o] += sc.x * d.x + sc.y * d.y;
+          msum[o] += sc.z * xsum[j];
+          if (last) {
+            acc[o] += f32(isum[o]) * (f.x * xscale[j]) - f32(msum[o]) * (f.y * xscale[j]);
+            isum[o] = 0i;
+            msum[o] = 0i;
+          }
+        }
+      }
+    }
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let row = first_row + ty + 16u * i;
+    for (var j = 0u; j < 4u; j++) {
+      let tok = t0 + tx + 16u * j;
+      if (row < P.rows && tok < P.n_tok) {
+        store_output(tok, P.row_base + row, acc[4u * i + j]);
+      }
+    }
+  }
+}

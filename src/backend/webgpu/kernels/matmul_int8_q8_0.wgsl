@@ -1,0 +1,14 @@
+// Q8_0 for matmul_int8.wgsl: 34-byte blocks (on an even byte) of one f16 scale and 32 signed bytes.
+const SUPER: u32 = 1u;
+const ACT_K: bool = false;
+
+fn stage_sub(rb: u32, g: u32) -> Staged {
+  let b = rb + g * 34u;
+  var st: Staged;
+  for (var u = 0u; u < 8u; u++) {
+    st.q[u] = w_u32(b + 2u + 4u * u);
+  }
+  st.sc = vec4<i32>(1, 1, 0, 0);
+  st.f = vec2<f32>(half_to_f32(w_u16(b)), 0.0);
+  return st;
+}
