@@ -19,6 +19,7 @@ struct AdapterInfo {
   uint64_t max_storage_binding_bytes = 0;  // maxStorageBufferBindingSize
   uint64_t max_buffer_bytes = 0;           // maxBufferSize
   uint32_t max_workgroups_per_dimension = 0;
+  uint32_t max_workgroup_storage_bytes = 16384;  // maxComputeWorkgroupStorageSize
   uint32_t max_storage_buffers_per_stage = 0;
   uint32_t min_storage_offset_alignment = 256;
 };

@@ -176,6 +176,7 @@ std::unique_ptr<Device> Device::open() {
   info.max_storage_binding_bytes = j.value("maxStorageBufferBindingSize", uint64_t(0));
   info.max_buffer_bytes = j.value("maxBufferSize", uint64_t(0));
   info.max_workgroups_per_dimension = j.value("maxComputeWorkgroupsPerDimension", 0u);
+  info.max_workgroup_storage_bytes = j.value("maxComputeWorkgroupStorageSize", 16384u);
   info.max_storage_buffers_per_stage = j.value("maxStorageBuffersPerShaderStage", 0u);
   info.min_storage_offset_alignment = j.value("minStorageBufferOffsetAlignment", 256u);
   if (info.max_buffer_bytes == 0 || info.max_workgroups_per_dimension == 0)

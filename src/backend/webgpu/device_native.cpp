@@ -248,6 +248,7 @@ std::unique_ptr<Device> Device::open() {
   info.max_storage_binding_bytes = lim.maxStorageBufferBindingSize;
   info.max_buffer_bytes = lim.maxBufferSize;
   info.max_workgroups_per_dimension = lim.maxComputeWorkgroupsPerDimension;
+  info.max_workgroup_storage_bytes = lim.maxComputeWorkgroupStorageSize;
   info.max_storage_buffers_per_stage = lim.maxStorageBuffersPerShaderStage;
   info.min_storage_offset_alignment = lim.minStorageBufferOffsetAlignment;
   info.shader_f16 = p.adapterHasFeature(st.adapter, WGPUFeatureName_ShaderF16);

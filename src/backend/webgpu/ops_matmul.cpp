@@ -5,6 +5,8 @@
 // order exactly as matvec's, so they stay bit-equal to the CPU backend.
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -59,12 +61,21 @@ MatmulKernel quantized_kernel(TensorType t, int64_t rows, const char* fma) {
   return k;
 }
 
-// matmul_int8.wgsl: 64 rows x 64 tokens a workgroup, staged by the weight type's file.
-MatmulKernel int8_kernel(TensorType t) {
+// matmul_int8.wgsl: 16 rt rows x 64 tokens a workgroup, K in steps of `subs` sub-blocks, staged by the
+// weight type's file. 4 x 2 fits WebGPU's 16 KiB of workgroup memory; larger tiles where the adapter has
+// more (HEARTH_INT8_TILE=RTxSUBS, e.g. 8x2, 4x4, 8x4: for measuring).
+MatmulKernel int8_kernel(TensorType t, int rt, int subs) {
   std::string stage = "matmul_int8_";
   stage.append(tensor_type_name(t));
   std::transform(stage.begin(), stage.end(), stage.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return {stage, "matmul_int8.wgsl", {{"STAGE", stage}}, 64, 64};
+  return {stage + ".rt" + std::to_string(rt) + ".s" + std::to_string(subs), "matmul_int8.wgsl",
+          {{"STAGE", stage}, {"RT", std::to_string(rt)}, {"SUBS", std::to_string(subs)}}, 16 * rt, 64};
+}
+
+// Workgroup memory of matmul_int8.wgsl's tile (its var<workgroup> arrays).
+int64_t int8_tile_bytes(int rt, int subs) {
+  const int64_t rows = 16 * rt, toks = 64, rs = 2 * subs + 1;
+  return rows * rs * 16 + toks * rs * 16 + rows * subs * (16 + 8) + toks * subs * 8;
 }
 
 MatmulKernel float_kernel(TensorType t) {
@@ -84,8 +95,15 @@ bool Ops::matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   // than the tiled kernels up to prompt sizes (a layer of the grid per token).
   if (software_ && n_tok <= kSoftwareMaxMatvecTokens) return false;
   const bool plain = w.type == TensorType::F32 || w.type == TensorType::F16 || w.type == TensorType::BF16;
+  int rt = 4, subs = 2;
+  if (const char* tile = std::getenv("HEARTH_INT8_TILE")) {
+    int a = 0, b = 0;
+    if (std::sscanf(tile, "%dx%d", &a, &b) == 2 && (a == 4 || a == 8) && (b == 2 || b == 4) &&
+        int8_tile_bytes(a, b) <= int64_t(d_.info().max_workgroup_storage_bytes))
+      rt = a, subs = b;
+  }
   const MatmulKernel k = plain         ? float_kernel(w.type)
-                        : int8_matmul_ ? int8_kernel(w.type)
+                        : int8_matmul_ ? int8_kernel(w.type, rt, subs)
                                        : quantized_kernel(w.type, w.rows, fused_fma_ ? "fma" : "fma_exact");
   const Pipeline& pl = cached_pipeline(k.name, [&] { return kernel_source(k.file, k.vars); });
   const ActFormat af = act_format(w.type);

@@ -2,10 +2,11 @@
 // per 32-value sub-block an exact int32 dot, summed with the integer sub-block scales (and mins) over a
 // super-block, then one float step per super-block. Close to the CPU backend (float rounding only), not
 // bit-equal: matmul_k.wgsl / matmul_q0.wgsl keep the CPU's order (HEARTH_PREFILL_MATMUL=exact).
-// Tile: 64 rows x 64 tokens a workgroup, 4 x 4 outputs a thread (rows ty + 16 i, tokens tx + 16 j). K goes
-// in steps of two sub-blocks (64 values); both operands are staged in workgroup memory as signed bytes, so
-// a weight word feeds 64 tokens and an activation word 64 rows, with one dot4I8Packed per 4 values.
-// Specialized by {{STAGE}} (matmul_int8_q4_k / q5_k / q6_k / q8_0 / q4_0: stage_sub, SUPER, ACT_K).
+// Tile: 16 RT rows x 64 tokens a workgroup, RT x 4 outputs a thread (rows ty + 16 i, tokens tx + 16 j). K
+// goes in steps of SUBS 32-value sub-blocks; both operands are staged in workgroup memory as signed bytes,
+// so a weight word feeds 64 tokens and an activation word 16 RT rows, with one dot4I8Packed per 4 values.
+// Specialized by {{STAGE}} (matmul_int8_q4_k / q5_k / q6_k / q8_0 / q4_0: stage_sub, SUPER, ACT_K, MINS),
+// RT and SUBS.
 #include "float_formats.wgsl"
 
 #include "matvec_bindings.wgsl"
@@ -33,10 +34,11 @@ fn offset_bytes(q: u32, off: u32) -> u32 {
 #include "{{STAGE}}.wgsl"
 
 const WG: u32 = 256u;
-const BM: u32 = 64u;
+const RT: u32 = {{RT}}u;      // rows per thread
+const BM: u32 = 16u * RT;
 const BN: u32 = 64u;
-const SUBS: u32 = 2u;  // sub-blocks per step
-// vec4 words per staged row or token: two sub-blocks of two, and one more so that 8 neighbouring tokens
+const SUBS: u32 = {{SUBS}}u;  // sub-blocks per step (2 or 4)
+// vec4 words per staged row or token: SUBS sub-blocks of two, and one more so that 8 neighbouring tokens
 // (a quarter warp's 128-bit loads) fall on distinct banks.
 const RS: u32 = 2u * SUBS + 1u;
 
@@ -98,18 +100,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let tx = lid % 16u;
   let ty = lid / 16u;
   let n_sub = P.cols / 32u;
-  var acc: array<f32, 16>;
-  var isum: array<i32, 16>;
-  var msum: array<i32, 16>;
+  var acc: array<f32, RT * 4u>;
+  var isum: array<i32, RT * 4u>;
+  var msum: array<i32, RT * 4u>;
   for (var g0 = 0u; g0 < n_sub; g0 += SUBS) {
     workgroupBarrier();
-    // Threads 0..127 stage the tokens' two sub-blocks, 128..255 the rows'.
-    let slot = (lid % 128u) / 2u;
-    let s = lid % 2u;
-    if (lid < 128u) {
-      stage_act(t0 + slot, g0 + s, slot, s);
-    } else {
-      stage_weight(first_row + slot, g0 + s, slot, s);
+    // Items (token, sub-block) first, then (row, sub-block); a warp takes only one kind.
+    for (var i = lid; i < (BN + BM) * SUBS; i += WG) {
+      if (i < BN * SUBS) {
+        stage_act(t0 + i / SUBS, g0 + i % SUBS, i / SUBS, i % SUBS);
+      } else {
+        let k = i - BN * SUBS;
+        stage_weight(first_row + k / SUBS, g0 + k % SUBS, k / SUBS, k % SUBS);
+      }
     }
     workgroupBarrier();
     for (var s = 0u; s < SUBS; s++) {
@@ -124,7 +127,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         xscale[j] = xd[t * SUBS + s];
       }
       let last = SUPER == 1u || (g0 + s) % SUPER == SUPER - 1u;
-      for (var i = 0u; i < 4u; i++) {
+      for (var i = 0u; i < RT; i++) {
         let r = ty + 16u * i;
         let a0 = wq[r * RS + 2u * s];
         let a1 = wq[r * RS + 2u * s + 1u];
@@ -133,18 +136,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         for (var j = 0u; j < 4u; j++) {
           let o = 4u * i + j;
           let d = dot8(a0, a1, x[2u * j], x[2u * j + 1u]);
-          isum[o] += sc.x * d.x + sc.y * d.y;
-          msum[o] += sc.z * xsum[j];
-          if (last) {
-            acc[o] += f32(isum[o]) * (f.x * xscale[j]) - f32(msum[o]) * (f.y * xscale[j]);
-            isum[o] = 0i;
-            msum[o] = 0i;
+          if (SUPER == 1u) {
+            acc[o] += f32(d.x + d.y) * (f.x * xscale[j]);
+          } else {
+            isum[o] += sc.x * d.x + sc.y * d.y;
+            if (MINS) {
+              msum[o] += sc.z * xsum[j];
+            }
+            if (last) {
+              acc[o] += f32(isum[o]) * (f.x * xscale[j]);
+              if (MINS) {
+                acc[o] -= f32(msum[o]) * (f.y * xscale[j]);
+              }
+              isum[o] = 0i;
+              msum[o] = 0i;
+            }
           }
         }
       }
     }
   }
-  for (var i = 0u; i < 4u; i++) {
+  for (var i = 0u; i < RT; i++) {
     let row = first_row + ty + 16u * i;
     for (var j = 0u; j < 4u; j++) {
       let tok = t0 + tx + 16u * j;

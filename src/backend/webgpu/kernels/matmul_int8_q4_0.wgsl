@@ -1,6 +1,7 @@
 // Q4_0 for matmul_int8.wgsl: 18-byte blocks (on an even byte) of one f16 scale and 32 nibbles (values 0..15
 // in the low nibbles, 16..31 in the high ones), less 8.
 const SUPER: u32 = 1u;
+const MINS: bool = false;
 const ACT_K: bool = false;
 
 fn stage_sub(rb: u32, g: u32) -> Staged {

@@ -2,6 +2,7 @@
 // nibbles of quant chunk p, with 6-bit scales and mins.
 #include "k_scales.wgsl"
 const SUPER: u32 = 8u;
+const MINS: bool = true;
 const ACT_K: bool = true;
 
 fn stage_sub(rb: u32, g: u32) -> Staged {

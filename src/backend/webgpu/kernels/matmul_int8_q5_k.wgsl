@@ -2,6 +2,7 @@
 // bit from bit k of the high-bit bytes.
 #include "k_scales.wgsl"
 const SUPER: u32 = 8u;
+const MINS: bool = true;
 const ACT_K: bool = true;
 
 fn stage_sub(rb: u32, g: u32) -> Staged {

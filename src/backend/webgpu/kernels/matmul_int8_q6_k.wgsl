@@ -2,6 +2,7 @@
 // low 4 bits from ql chunk (h, j & 1) (low or high nibbles by j / 2) and 2 more from qh, less 32, with a
 // signed scale for each 16-value half.
 const SUPER: u32 = 8u;
+const MINS: bool = false;
 const ACT_K: bool = true;
 
 fn stage_sub(rb: u32, g: u32) -> Staged {
