@@ -64,12 +64,16 @@ MatmulKernel quantized_kernel(TensorType t, int64_t rows, const char* fma) {
 // matmul_int8.wgsl: 16 rt rows x 64 tokens a workgroup, K in steps of `subs` sub-blocks, staged by the
 // weight type's file. 4 x 2 fits WebGPU's 16 KiB of workgroup memory; larger tiles where the adapter has
 // more (HEARTH_INT8_TILE=RTxSUBS, e.g. 8x2, 4x4, 8x4: for measuring).
-MatmulKernel int8_kernel(TensorType t, int rt, int subs) {
+MatmulKernel int8_kernel(TensorType t, int rt, int subs, bool prefetch) {
   std::string stage = "matmul_int8_";
   stage.append(tensor_type_name(t));
   std::transform(stage.begin(), stage.end(), stage.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return {stage + ".rt" + std::to_string(rt) + ".s" + std::to_string(subs), "matmul_int8.wgsl",
-          {{"STAGE", stage}, {"RT", std::to_string(rt)}, {"SUBS", std::to_string(subs)}}, 16 * rt, 64};
+  return {stage + ".rt" + std::to_string(rt) + ".s" + std::to_string(subs) + (prefetch ? ".pre" : ""),
+          "matmul_int8.wgsl",
+          {{"STAGE", stage}, {"RT", std::to_string(rt)}, {"SUBS", std::to_string(subs)},
+           {"PREFETCH", prefetch ? "true" : "false"}},
+          16 * rt,
+          64};
 }
 
 // Workgroup memory of matmul_int8.wgsl's tile (its var<workgroup> arrays).
@@ -103,7 +107,7 @@ bool Ops::matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
       rt = a, subs = b;
   }
   const MatmulKernel k = plain         ? float_kernel(w.type)
-                        : int8_matmul_ ? int8_kernel(w.type, rt, subs)
+                        : int8_matmul_ ? int8_kernel(w.type, rt, subs, !std::getenv("HEARTH_INT8_NO_PREFETCH"))
                                        : quantized_kernel(w.type, w.rows, fused_fma_ ? "fma" : "fma_exact");
   const Pipeline& pl = cached_pipeline(k.name, [&] { return kernel_source(k.file, k.vars); });
   const ActFormat af = act_format(w.type);

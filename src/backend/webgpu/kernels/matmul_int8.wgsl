@@ -6,7 +6,7 @@
 // goes in steps of SUBS 32-value sub-blocks; both operands are staged in workgroup memory as signed bytes,
 // so a weight word feeds 64 tokens and an activation word 16 RT rows, with one dot4I8Packed per 4 values.
 // Specialized by {{STAGE}} (matmul_int8_q4_k / q5_k / q6_k / q8_0 / q4_0: stage_sub, SUPER, ACT_K, MINS),
-// RT and SUBS.
+// RT, SUBS and PREFETCH.
 #include "float_formats.wgsl"
 
 #include "matvec_bindings.wgsl"
@@ -38,6 +38,7 @@ const RT: u32 = {{RT}}u;      // rows per thread
 const BM: u32 = 16u * RT;
 const BN: u32 = 64u;
 const SUBS: u32 = {{SUBS}}u;  // sub-blocks per step (2 or 4)
+const PREFETCH: bool = {{PREFETCH}};  // the next step's loads before this step's sums
 // vec4 words per staged row or token: SUBS sub-blocks of two, and one more so that 8 neighbouring tokens
 // (a quarter warp's 128-bit loads) fall on distinct banks.
 const RS: u32 = 2u * SUBS + 1u;
@@ -49,39 +50,60 @@ var<workgroup> wf: array<vec2<f32>, BM * SUBS>;
 var<workgroup> xd: array<f32, BN * SUBS>;    // activation scale
 var<workgroup> xs: array<i32, BN * SUBS>;    // sum of the activation's 32 quants (for the mins)
 
-// Activation sub-block g of token t: Q8_K (65 words per 256 values: scale, 64 words) or Q8_0 (9 words per
-// 32: scale, 8 words).
-fn stage_act(t: u32, g: u32, slot: u32, s: u32) {
-  var w: array<u32, 8>;
-  var d = 0.0;
-  var sum = 0i;
+// Activation sub-block g of token t, in a Staged: its words, the sum of its quants (sc.x) and its scale
+// (f.x). Q8_K: 65 words per 256 values (scale, 64 words); Q8_0: 9 words per 32 (scale, 8 words).
+fn fetch_act(t: u32, g: u32) -> Staged {
+  var st: Staged;
   if (t < P.n_tok && g < P.cols / 32u) {
     var base = t * P.x_stride + g * 9u;
     if (ACT_K) {
       base = t * P.x_stride + (g / 8u) * 65u + (g % 8u) * 8u;
     }
-    d = bitcast<f32>(X[select(base, t * P.x_stride + (g / 8u) * 65u, ACT_K)]);
+    st.f.x = bitcast<f32>(X[select(base, t * P.x_stride + (g / 8u) * 65u, ACT_K)]);
     for (var u = 0u; u < 8u; u++) {
-      w[u] = X[base + 1u + u];
-      sum += byte_sum(w[u]);
+      st.q[u] = X[base + 1u + u];
+      st.sc.x += byte_sum(st.q[u]);
     }
   }
-  xq[slot * RS + 2u * s] = vec4<u32>(w[0], w[1], w[2], w[3]);
-  xq[slot * RS + 2u * s + 1u] = vec4<u32>(w[4], w[5], w[6], w[7]);
-  xd[slot * SUBS + s] = d;
-  xs[slot * SUBS + s] = sum;
+  return st;
 }
 
-fn stage_weight(row: u32, g: u32, slot: u32, s: u32) {
-  var st: Staged;
-  if (row < P.rows && g < P.cols / 32u) {
-    st = stage_sub(row * P.row_bytes, g);
+// Staging item i of the step at sub-block g0: items (token, sub-block) first, then (row, sub-block), so a
+// warp takes only one kind.
+fn fetch_item(i: u32, first_row: u32, t0: u32, g0: u32) -> Staged {
+  if (i < BN * SUBS) {
+    return fetch_act(t0 + i / SUBS, g0 + i % SUBS);
   }
-  wq[slot * RS + 2u * s] = vec4<u32>(st.q[0], st.q[1], st.q[2], st.q[3]);
-  wq[slot * RS + 2u * s + 1u] = vec4<u32>(st.q[4], st.q[5], st.q[6], st.q[7]);
-  wsc[slot * SUBS + s] = st.sc;
-  wf[slot * SUBS + s] = st.f;
+  let k = i - BN * SUBS;
+  let row = first_row + k / SUBS;
+  var st: Staged;
+  if (row < P.rows && g0 + k % SUBS < P.cols / 32u) {
+    st = stage_sub(row * P.row_bytes, g0 + k % SUBS);
+  }
+  return st;
 }
+
+fn store_item(i: u32, st: Staged) {
+  let a = vec4<u32>(st.q[0], st.q[1], st.q[2], st.q[3]);
+  let b = vec4<u32>(st.q[4], st.q[5], st.q[6], st.q[7]);
+  if (i < BN * SUBS) {
+    let at = (i / SUBS) * RS + 2u * (i % SUBS);
+    xq[at] = a;
+    xq[at + 1u] = b;
+    xd[i] = st.f.x;
+    xs[i] = st.sc.x;
+  } else {
+    let k = i - BN * SUBS;
+    let at = (k / SUBS) * RS + 2u * (k % SUBS);
+    wq[at] = a;
+    wq[at + 1u] = b;
+    wsc[k] = st.sc;
+    wf[k] = st.f;
+  }
+}
+
+// Staging items per thread.
+const ITEMS: u32 = ((BN + BM) * SUBS + WG - 1u) / WG;
 
 fn dot8(a0: vec4<u32>, a1: vec4<u32>, b0: vec4<u32>, b1: vec4<u32>) -> vec2<i32> {
   return vec2<i32>(dot4I8Packed(a0.x, b0.x) + dot4I8Packed(a0.y, b0.y) + dot4I8Packed(a0.z, b0.z) +
@@ -103,18 +125,31 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc: array<f32, RT * 4u>;
   var isum: array<i32, RT * 4u>;
   var msum: array<i32, RT * 4u>;
+  // The next step's global loads are issued before this step's sums, which hide their latency.
+  var next: array<Staged, ITEMS>;
+  for (var n = 0u; n < ITEMS; n++) {
+    let i = lid + n * WG;
+    if (i < (BN + BM) * SUBS) {
+      next[n] = fetch_item(i, first_row, t0, 0u);
+    }
+  }
   for (var g0 = 0u; g0 < n_sub; g0 += SUBS) {
     workgroupBarrier();
-    // Items (token, sub-block) first, then (row, sub-block); a warp takes only one kind.
-    for (var i = lid; i < (BN + BM) * SUBS; i += WG) {
-      if (i < BN * SUBS) {
-        stage_act(t0 + i / SUBS, g0 + i % SUBS, i / SUBS, i % SUBS);
-      } else {
-        let k = i - BN * SUBS;
-        stage_weight(first_row + k / SUBS, g0 + k % SUBS, k / SUBS, k % SUBS);
+    for (var n = 0u; n < ITEMS; n++) {
+      let i = lid + n * WG;
+      if (i < (BN + BM) * SUBS) {
+        store_item(i, next[n]);
       }
     }
     workgroupBarrier();
+    if (PREFETCH && g0 + SUBS < n_sub) {
+      for (var n = 0u; n < ITEMS; n++) {
+        let i = lid + n * WG;
+        if (i < (BN + BM) * SUBS) {
+          next[n] = fetch_item(i, first_row, t0, g0 + SUBS);
+        }
+      }
+    }
     for (var s = 0u; s < SUBS; s++) {
       var x: array<vec4<u32>, 8>;
       var xsum: vec4<i32>;
@@ -152,6 +187,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
               msum[o] = 0i;
             }
           }
+        }
+      }
+    }
+    if (!PREFETCH && g0 + SUBS < n_sub) {
+      workgroupBarrier();
+      for (var n = 0u; n < ITEMS; n++) {
+        let i = lid + n * WG;
+        if (i < (BN + BM) * SUBS) {
+          next[n] = fetch_item(i, first_row, t0, g0 + SUBS);
         }
       }
     }
