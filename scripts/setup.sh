@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libcpp-httplib-dev libtomlplusplus-dev   # prompt registry: storage, HTTP, config
   clang-14 libclang-rt-14-dev            # libFuzzer + sanitizer runtimes
+  lld                                    # the linker every native preset uses (CMakeLists.txt)
   sentencepiece                          # spm_encode: a second tokenizer reference
   nodejs npm                             # reference tools (llama.cpp via node-llama-cpp, HF tokenizers/jinja)
   python3
@@ -34,23 +35,31 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Reference tools from npm (pinned by package-lock.json).
-# The gateway's acceptance tests drive `hearth serve` with the official openai client (pinned).
+# Reference tools from npm (pinned by package-lock.json). The gateway's acceptance tests drive `hearth serve`
+# with the official openai client (pinned); it must be there before the configure step, which registers those
+# tests only when it is. The other installs are network-bound and run in the background while the release
+# preset compiles (~30 s of a clean run); they are waited for before the fixtures, which read their files.
 [ -d tests/gateway/node_modules/openai ] || (cd tests/gateway && npm install --no-audit --no-fund --loglevel=error)
+npm_jobs=()
 if [ ! -d tools/reference/node_modules/node-llama-cpp ] || [ ! -d tools/reference/node_modules/ajv-formats ]; then
   # npm install, not npm ci: npm leaves other platforms' optional llama.cpp builds out of the lock file,
   # which makes npm ci refuse it.
-  (cd tools/reference && npm install --no-audit --no-fund --loglevel=error)
+  (cd tools/reference && npm install --no-audit --no-fund --loglevel=error) & npm_jobs+=($!)
 fi
-
 # Dawn's WebGPU C library for the native WebGPU backend (pinned by tools/webgpu/package-lock.json).
 if [ ! -f tools/webgpu/node_modules/bun-webgpu-linux-x64/libwebgpu_wrapper.so ]; then
-  (cd tools/webgpu && npm ci --no-audit --no-fund --loglevel=error)
+  (cd tools/webgpu && npm ci --no-audit --no-fund --loglevel=error) & npm_jobs+=($!)
 fi
+# The browser package's own dependencies (its Chromium tests use them; the Emscripten build does not).
+(cd web && npm install --no-audit --no-fund --loglevel=error) & npm_jobs+=($!)
+wait_npm() { local j; for j in "${npm_jobs[@]}"; do wait "$j"; done; npm_jobs=(); }   # fails setup if one failed
 
 # HEARTH_BUILD_BENCH=OFF (set by .ci/run) leaves the benchmarks out: printed figures, never a CI gate.
 cmake --preset release ${HEARTH_BUILD_BENCH:+-DHEARTH_BUILD_BENCH=$HEARTH_BUILD_BENCH} >/dev/null
 cmake --build build/release -j"$(nproc)"
-scripts/make_fixtures.sh
-scripts/build_wasm.sh >/dev/null && (cd web && npm install --no-audit --no-fund --loglevel=error)   # browser package + its tests
+wait_npm
+# The fixture writer runs on one core (~30 CPU-s); the Emscripten builds take the other meanwhile.
+scripts/make_fixtures.sh & fixtures_job=$!
+scripts/build_wasm.sh >/dev/null   # browser package
+wait "$fixtures_job"
 echo "setup done: try  build/release/bin/hearth run \"Once upon a time\""
