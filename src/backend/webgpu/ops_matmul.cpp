@@ -82,9 +82,11 @@ int64_t int8_tile_bytes(int rt, int subs) {
   return rows * rs * 16 + toks * rs * 16 + rows * subs * (16 + 8) + toks * subs * 8;
 }
 
-MatmulKernel float_kernel(TensorType t) {
+// matmul_float.wgsl: 16 rt rows x 64 tokens a workgroup (rt 4 or 8: HEARTH_FLOAT_TILE=8, for measuring).
+MatmulKernel float_kernel(TensorType t, int rt) {
   const char* weight = t == TensorType::F32 ? "weight_f32" : t == TensorType::F16 ? "weight_f16" : "weight_bf16";
-  return {std::string("matmul_float.") + weight, "matmul_float.wgsl", {{"WEIGHT", weight}}, 64, 64};
+  return {std::string("matmul_float.") + weight + ".rt" + std::to_string(rt), "matmul_float.wgsl",
+          {{"WEIGHT", weight}, {"RT", std::to_string(rt)}}, 16 * rt, 64};
 }
 
 }  // namespace
@@ -106,7 +108,8 @@ bool Ops::matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
         int8_tile_bytes(a, b) <= int64_t(d_.info().max_workgroup_storage_bytes))
       rt = a, subs = b;
   }
-  const MatmulKernel k = plain         ? float_kernel(w.type)
+  const char* float_tile = std::getenv("HEARTH_FLOAT_TILE");
+  const MatmulKernel k = plain         ? float_kernel(w.type, float_tile && std::string(float_tile) == "8" ? 8 : 4)
                         : int8_matmul_ ? int8_kernel(w.type, rt, subs, !std::getenv("HEARTH_INT8_NO_PREFETCH"))
                                        : quantized_kernel(w.type, w.rows, fused_fma_ ? "fma" : "fma_exact");
   const Pipeline& pl = cached_pipeline(k.name, [&] { return kernel_source(k.file, k.vars); });

@@ -1,9 +1,9 @@
-// Y = W X for F32 / F16 / BF16 weights and many tokens (prefill): 64 rows x 64 tokens per workgroup, the
+// Y = W X for F32 / F16 / BF16 weights and many tokens (prefill): 16 RT rows x 64 tokens per workgroup, the
 // weights (converted to f32) and activations staged KS values at a time in workgroup memory, each thread
-// summing 4 rows x 4 tokens in f32 (a vec4 over its tokens per row). Summed in its own order, not the
+// summing RT rows x 4 tokens in f32 (a vec4 over its tokens per row; RT = 4 or 8). Summed in its own order, not the
 // CPU's: float weights are compared by relative error, not bit for bit. The sums are spelled out with
 // constant indices: SwiftShader keeps loop-indexed accumulator arrays in memory (5x slower there).
-// Specialized by {{WEIGHT}} (weight_f32 / f16 / bf16.wgsl: weight_value).
+// Specialized by {{WEIGHT}} (weight_f32 / f16 / bf16.wgsl: weight_value) and RT.
 #include "float_formats.wgsl"
 
 #include "matvec_bindings.wgsl"
@@ -18,15 +18,17 @@ fn capped(y: f32) -> f32 {
 #include "{{WEIGHT}}.wgsl"
 
 const WG: u32 = 256u;
-const TILE: u32 = 64u;  // rows and tokens per workgroup
-const KS: u32 = 16u;    // values of the row per step (rows are whole 32-value blocks)
+const RT: u32 = {{RT}}u;
+const TILE: u32 = 64u;      // tokens per workgroup
+const BM: u32 = 16u * RT;   // rows per workgroup
+const KS: u32 = 16u;        // values of the row per step (rows are whole 32-value blocks)
 // [k][quad]: the k-th value of rows (tokens) 4 quad .. 4 quad + 3.
-var<workgroup> ws: array<vec4<f32>, KS * TILE / 4u>;
+var<workgroup> ws: array<vec4<f32>, KS * BM / 4u>;
 var<workgroup> xt: array<vec4<f32>, KS * TILE / 4u>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let first_row = (wid.x + wid.y * P.grid_x) * TILE;
+  let first_row = (wid.x + wid.y * P.grid_x) * BM;
   if (first_row >= P.rows) {
     return;
   }
@@ -35,20 +37,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let lr = lid / 4u;
   let lk = (lid % 4u) * 4u;
   let rbase = min(first_row + lr, P.rows - 1u) * P.row_bytes;
+  let rbase2 = min(first_row + 64u + lr, P.rows - 1u) * P.row_bytes;  // RT = 8: the second 64 rows
   let tok_ok = t0 + lr < P.n_tok;
   let xbase = (t0 + lr) * P.x_stride;
-  // Summing: thread -> rows 4 ty .. 4 ty + 3, tokens 4 tx .. 4 tx + 3.
+  // Summing: thread -> rows 4 ty .. 4 ty + 3 (and 64 + 4 ty .. for RT = 8), tokens 4 tx .. 4 tx + 3.
   let tx = lid % 16u;
   let ty = lid / 16u;
   var acc0 = vec4<f32>();
   var acc1 = vec4<f32>();
   var acc2 = vec4<f32>();
   var acc3 = vec4<f32>();
+  var acc4 = vec4<f32>();
+  var acc5 = vec4<f32>();
+  var acc6 = vec4<f32>();
+  var acc7 = vec4<f32>();
   for (var k0 = 0u; k0 < P.cols; k0 += KS) {
     workgroupBarrier();
     for (var i = 0u; i < 4u; i++) {
       let k = lk + i;
-      ws[k * 16u + lr / 4u][lr % 4u] = weight_value(rbase, k0 + k);
+      ws[k * (BM / 4u) + lr / 4u][lr % 4u] = weight_value(rbase, k0 + k);
+      if (RT == 8u) {
+        ws[k * (BM / 4u) + 16u + lr / 4u][lr % 4u] = weight_value(rbase2, k0 + k);
+      }
       var x = 0.0;
       if (tok_ok) {
         x = x_value(xbase, k0 + k);
@@ -57,17 +67,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
     for (var k = 0u; k < KS; k++) {
-      let a = ws[k * 16u + ty];
+      let a = ws[k * (BM / 4u) + ty];
       let x = xt[k * 16u + tx];
       acc0 += a.x * x;
       acc1 += a.y * x;
       acc2 += a.z * x;
       acc3 += a.w * x;
+      if (RT == 8u) {
+        let b = ws[k * (BM / 4u) + 16u + ty];
+        acc4 += b.x * x;
+        acc5 += b.y * x;
+        acc6 += b.z * x;
+        acc7 += b.w * x;
+      }
     }
   }
-  let acc = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
-  for (var r = 0u; r < 4u; r++) {
-    let row = first_row + 4u * ty + r;
+  let acc = array<vec4<f32>, 8>(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
+  for (var r = 0u; r < RT; r++) {
+    let row = first_row + 4u * ty + (r % 4u) + 64u * (r / 4u);
     for (var t = 0u; t < 4u; t++) {
       let tok = t0 + 4u * tx + t;
       if (row < P.rows && tok < P.n_tok) {
