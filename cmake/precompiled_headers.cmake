@@ -29,7 +29,8 @@ endfunction()
 # A target whose only job is to compile `headers` into a precompiled header with `link`'s usage requirements.
 function(hearth_pch_target name link)
   set(src ${CMAKE_CURRENT_BINARY_DIR}/${name}.cpp)
-  file(WRITE ${src} "// ${name}: the precompiled header's own translation unit\n")
+  # Written only when its text changes, so a re-configure (scripts/test.sh runs one) rebuilds nothing.
+  file(CONFIGURE OUTPUT ${src} CONTENT "// ${name}: the precompiled header's own translation unit\n")
   add_library(${name} OBJECT ${src})
   target_link_libraries(${name} PRIVATE ${link} hearth_warnings)
   target_precompile_headers(${name} PRIVATE ${ARGN})
