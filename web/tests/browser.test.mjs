@@ -53,7 +53,15 @@ async function openPage(context, query) {
   const problems = [];
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("console", (m) => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  // Except net::ERR_ABORTED on a GGUF download: Chromium can record a download that finished as aborted when
+  // the worker blocks in the synchronous model load right after it (seen with the CPU busy: CI builds beside
+  // the tests). The loader itself checks the bytes against Content-Length and fails the page otherwise, and
+  // each test asserts the page's status and its tokens.
+  page.on("requestfailed", (r) => {
+    const text = r.failure()?.errorText;
+    if (text === "net::ERR_ABORTED" && new URL(r.url()).pathname.endsWith(".gguf")) return;
+    problems.push(`request failed: ${r.url()} ${text}`);
+  });
   page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   const requests = [];
   page.on("request", (r) => requests.push(new URL(r.url()).pathname));
