@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "backend/webgpu/kernel_source.h"
 #include "backend/webgpu/ops.h"
@@ -102,16 +103,22 @@ bool Ops::matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   // than the tiled kernels up to prompt sizes (a layer of the grid per token).
   if (software_ && n_tok <= kSoftwareMaxMatvecTokens) return false;
   const bool plain = w.type == TensorType::F32 || w.type == TensorType::F16 || w.type == TensorType::BF16;
-  int rt = 4, subs = 2;
-  if (const char* tile = std::getenv("HEARTH_INT8_TILE")) {
+  // The measuring settings, read once a process.
+  static const std::pair<int, int> int8_tile = [] {
     int a = 0, b = 0;
-    if (std::sscanf(tile, "%dx%d", &a, &b) == 2 && (a == 4 || a == 8) && (b == 2 || b == 4) &&
-        int8_tile_bytes(a, b) <= int64_t(d_.info().max_workgroup_storage_bytes))
-      rt = a, subs = b;
-  }
-  const char* float_tile = std::getenv("HEARTH_FLOAT_TILE");
-  const MatmulKernel k = plain         ? float_kernel(w.type, float_tile && std::string(float_tile) == "8" ? 8 : 4)
-                        : int8_matmul_ ? int8_kernel(w.type, rt, subs, !std::getenv("HEARTH_INT8_NO_PREFETCH"))
+    const char* tile = std::getenv("HEARTH_INT8_TILE");
+    if (tile && std::sscanf(tile, "%dx%d", &a, &b) == 2 && (a == 4 || a == 8) && (b == 2 || b == 4)) return std::pair{a, b};
+    return std::pair{4, 2};
+  }();
+  static const bool int8_prefetch = !std::getenv("HEARTH_INT8_NO_PREFETCH");
+  static const int float_rt = [] {
+    const char* t = std::getenv("HEARTH_FLOAT_TILE");
+    return t && std::string(t) == "8" ? 8 : 4;
+  }();
+  auto [rt, subs] = int8_tile;
+  if (int8_tile_bytes(rt, subs) > int64_t(d_.info().max_workgroup_storage_bytes)) rt = 4, subs = 2;
+  const MatmulKernel k = plain         ? float_kernel(w.type, float_rt)
+                        : int8_matmul_ ? int8_kernel(w.type, rt, subs, int8_prefetch)
                                        : quantized_kernel(w.type, w.rows, fused_fma_ ? "fma" : "fma_exact");
   const Pipeline& pl = cached_pipeline(k.name, [&] { return kernel_source(k.file, k.vars); });
   const ActFormat af = act_format(w.type);
