@@ -237,62 +237,75 @@ Buffer random_buffer(Device& d, int64_t floats, std::mt19937& rng) {
   return b;
 }
 
-// The decode step's other dispatches at the model's shapes (one token at position `pos` of an n_ctx
-// cache), timed as time_chain does, plus an empty-work dispatch: the fixed cost every dispatch pays.
-// Returns the sum per token (each op times how often one token runs it).
+// The other dispatches of a step at the model's shapes, timed as time_chain does, plus an empty-work
+// dispatch: the fixed cost every dispatch pays. n_tok 1: a decode step (one token at position `pos` of an
+// n_ctx cache); more: a prefill of n_tok tokens at positions 0..n_tok-1 (attention timed both ways: the
+// tiled kernel and the two passes). Returns the sum per step (each op times how often a step runs it).
 double time_other_ops(Device& d, Ops& ops, const std::string& path, const ModelConfig& c, ActFormat af, int64_t n_ctx,
-                      int64_t pos) {
+                      int64_t pos, int64_t n_tok = 1) {
   std::mt19937 rng(5);
-  const int64_t E = c.n_embd, F = c.n_ff, QD = c.q_dim(), KD = c.kv_dim_k(), VD = c.kv_dim_v();
-  Buffer x = random_buffer(d, E, rng), o = random_buffer(d, E, rng), xn = random_buffer(d, E, rng);
+  const int64_t E = c.n_embd, F = c.n_ff, QD = c.q_dim(), KD = c.kv_dim_k(), VD = c.kv_dim_v(), n = n_tok;
+  Buffer x = random_buffer(d, n * E, rng), o = random_buffer(d, n * E, rng), xn = random_buffer(d, n * E, rng);
   Buffer nw = random_buffer(d, E, rng);
-  Buffer q = random_buffer(d, QD, rng), qkv = random_buffer(d, QD + KD + VD, rng);
-  Buffer attn = random_buffer(d, c.n_head * c.head_dim_v, rng);
+  Buffer q = random_buffer(d, n * QD, rng), qkv = random_buffer(d, n * (QD + KD + VD), rng);
+  Buffer attn = random_buffer(d, n * c.n_head * c.head_dim_v, rng);
   Buffer kc = random_buffer(d, n_ctx * KD / 2, rng), vc = random_buffer(d, n_ctx * VD / 2, rng);
-  Buffer scores = random_buffer(d, c.n_head * n_ctx, rng);
-  Buffer g = random_buffer(d, F, rng), u = random_buffer(d, F, rng), h = random_buffer(d, F, rng);
+  Buffer scores = random_buffer(d, n * c.n_head * n_ctx, rng);
+  Buffer g = random_buffer(d, n * F, rng), u = random_buffer(d, n * F, rng), h = random_buffer(d, n * F, rng);
   Buffer logits = random_buffer(d, c.n_vocab, rng);
-  Buffer xq = d.create_buffer(uint64_t(F) * 4 + 1024), ids = d.create_buffer(16);
+  Buffer xq = d.create_buffer(uint64_t(n * F) * 4 + 1024), ids = d.create_buffer(16);
   std::vector<float> rope = rope_table(n_ctx, c.n_rot, c.rope_freq_base, c.rope_freq_scale, {});
   Buffer rope_buf = d.create_buffer(rope.size() * 4);
   d.write(rope_buf, 0, rope.data(), rope.size() * 4);
-  const uint32_t bt[4] = {1000u, uint32_t(pos), 0u, 0u};
-  Buffer batch = d.create_buffer(16);
-  d.write(batch, 0, bt, 16);
+  std::vector<uint32_t> bt;
+  for (int64_t t = 0; t < n; t++) bt.insert(bt.end(), {1000u, uint32_t(n == 1 ? pos : t), 0u, 0u});
+  Buffer batch = d.create_buffer(bt.size() * 4);
+  d.write(batch, 0, bt.data(), bt.size() * 4);
   const float eps = c.norm_eps;
   const float scale = 1.0f / std::sqrt(float(c.head_dim_k));
   const int64_t L = c.n_layer;
   struct Row {
     const char* name;
-    int64_t per_token;
+    int64_t per_step;
     double sec;
   };
   std::vector<Row> rows;
-  auto add = [&](const char* name, int64_t per_token, auto record) {
-    rows.push_back({name, per_token, time_chain(d, ops, 50, record)});
+  const int reps = n == 1 ? 50 : 10;
+  auto add = [&](const char* name, int64_t per_step, auto record) {
+    rows.push_back({name, per_step, time_chain(d, ops, reps, record)});
   };
   // The activation format the model's weights ask for is prepared by the norms and the gated activation
   // themselves (ActFold); only the attention output (the wo input) has a pass of its own.
   if (af != ActFormat::F32)
-    add("quantize_activations", L, [&](Recorder& r) { ops.quantize(r, af, x, 1, E, E, xq); });
+    add("quantize_activations", L, [&](Recorder& r) { ops.quantize(r, af, x, n, E, E, xq); });
   const ActFold fold{af, (af == ActFormat::Q8_0 || af == ActFormat::Q8_K) ? &xq : nullptr};
-  add("rms_norm", 2, [&](Recorder& r) { ops.rms_norm(r, x, &nw, xn, 1, E, E, E, eps, nullptr, fold); });
-  add("residual_norm", 2 * L, [&](Recorder& r) { ops.residual_norm(r, x, o, nullptr, &nw, xn, 1, E, eps, fold); });
-  Ops::RopeStoreArgs ra{1, c.n_head, c.n_head_kv, c.head_dim_k, c.head_dim_v, c.n_rot, n_ctx,
+  add("rms_norm", 2, [&](Recorder& r) { ops.rms_norm(r, x, &nw, xn, n, E, E, E, eps, nullptr, fold); });
+  add("residual_norm", 2 * L, [&](Recorder& r) { ops.residual_norm(r, x, o, nullptr, &nw, xn, n, E, eps, fold); });
+  Ops::RopeStoreArgs ra{n, c.n_head, c.n_head_kv, c.head_dim_k, c.head_dim_v, c.n_rot, n_ctx,
                         c.rope_mode == RopeMode::Neox, false, eps, 1.0f, 0, 0};
   add("rope_store", L, [&](Recorder& r) { ops.rope_store(r, ra, qkv, q, kc, vc, nullptr, nullptr, rope_buf, batch); });
-  Ops::AttentionArgs aa{1, c.n_head, c.n_head_kv, c.head_dim_k, c.head_dim_v, n_ctx, 0, 0, scale, 0.0f, 0};
+  Ops::AttentionArgs aa{n, c.n_head, c.n_head_kv, c.head_dim_k, c.head_dim_v, n_ctx, 0, 0, scale, 0.0f, 0};
   add("attention", L, [&](Recorder& r) { ops.attention(r, aa, q, kc, vc, attn, scores, batch); });
-  add("ffn_act", L, [&](Recorder& r) { ops.ffn_act(r, false, g, F, 0, u, F, 0, h, 1, F, fold); });
+  if (n > 1 && ops.tiled_attention()) {
+    ops.set_tiled_attention(false);
+    add("attention_two_pass", 0, [&](Recorder& r) { ops.attention(r, aa, q, kc, vc, attn, scores, batch); });
+    ops.set_tiled_attention(true);
+  }
+  add("ffn_act", L, [&](Recorder& r) { ops.ffn_act(r, false, g, F, 0, u, F, 0, h, n, F, fold); });
   add("argmax", 1, [&](Recorder& r) { ops.argmax(r, logits, 1, c.n_vocab, c.n_vocab, ids); });
   // ffn_act over 2 values: one workgroup that does next to nothing.
   add("empty_dispatch", 0, [&](Recorder& r) { ops.ffn_act(r, false, g, 2, 0, u, 2, 0, h, 1, 2); });
   double total = 0;
   for (const Row& row : rows) {
-    total += row.sec * double(row.per_token);
-    fmt::print("{{\"bench\":\"model_op\",\"model\":\"{}\",\"op\":\"{}\",\"us\":{:.1f},\"per_token\":{},"
-               "\"ms_per_token\":{:.3f}}}\n",
-               path, row.name, row.sec * 1e6, row.per_token, row.sec * 1e3 * double(row.per_token));
+    total += row.sec * double(row.per_step);
+    if (n == 1)
+      fmt::print("{{\"bench\":\"model_op\",\"model\":\"{}\",\"op\":\"{}\",\"us\":{:.1f},\"per_token\":{},"
+                 "\"ms_per_token\":{:.3f}}}\n",
+                 path, row.name, row.sec * 1e6, row.per_step, row.sec * 1e3 * double(row.per_step));
+    else
+      fmt::print("{{\"bench\":\"prefill_op\",\"model\":\"{}\",\"op\":\"{}\",\"tokens\":{},\"us\":{:.1f},"
+                 "\"per_prefill\":{},\"ms_per_prefill\":{:.3f}}}\n",
+                 path, row.name, n, row.sec * 1e6, row.per_step, row.sec * 1e3 * double(row.per_step));
   }
   std::fflush(stdout);
   return total;
@@ -401,7 +414,13 @@ void breakdown(const std::string& path, double ceiling_gbs, int prompt_len, int 
                2.0 * double(g.rows) * double(g.cols) * prompt_len / psec / 1e12, it.count);
   }
   const double other_ms = time_other_ops(*d, ops, path, c, act_format(L.wq.type), ctx, prompt_len + decode_len / 2) * 1e3;
+  const double prefill_other_ms =
+      prompt_len > 1 ? time_other_ops(*d, ops, path, c, act_format(L.wq.type), ctx, 0, prompt_len) * 1e3 : 0;
   const double token_ms = decode_s * 1e3 / decode_len;
+  fmt::print("{{\"bench\":\"prefill_breakdown\",\"model\":\"{}\",\"tokens\":{},\"prefill_ms\":{:.2f},"
+             "\"matmul_ms\":{:.2f},\"other_ops_ms\":{:.2f},\"unaccounted_ms\":{:.2f},\"dispatches\":{}}}\n",
+             path, prompt_len, prefill_s * 1e3, matmul_ms, prefill_other_ms, prefill_s * 1e3 - matmul_ms - prefill_other_ms,
+             prefill_dispatches);
   fmt::print("{{\"bench\":\"decode_breakdown\",\"model\":\"{}\",\"decode_tps\":{:.1f},\"token_ms\":{:.3f},"
              "\"dispatches_per_token\":{},\"dispatch_floor_ms_at_5us\":{:.3f},\"matvec_ms_per_token\":{:.3f},"
              "\"matvec_GBps\":{:.1f},\"other_ops_ms_per_token\":{:.3f},\"unaccounted_ms_per_token\":{:.3f},"

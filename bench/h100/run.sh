@@ -6,7 +6,7 @@
 #   bash bench/h100/run.sh            # STEPS="e2e peer micro" by default; logs and JSON lines in $OUT
 #   STEPS="e2e peer wasm micro" WASM_DIST=DIR bash bench/h100/run.sh   # + issue 5's browser-vs-native ratio
 #   STEPS="kq q0 peer" WEIGHTS="Q4_K_M Q8_0" ...                        # the one-token kernels compared (cold), e2e each
-#   STEPS="ab peer" AB="base HEARTH_ATTENTION=two_pass" ...              # end to end per environment setting
+#   STEPS="ab peer" AB="base HEARTH_PREFILL_ATTENTION=exact" ...         # end to end per environment setting
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"

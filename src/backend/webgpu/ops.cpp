@@ -215,6 +215,7 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   // matvec_q0.wgsl; a 262,144-row LM head about even, 251 vs 245 ms).
   q0_thread_ = software_;
   if (const char* m = std::getenv("HEARTH_PREFILL_MATMUL")) int8_matmul_ = std::string(m) != "exact";
+  if (const char* m = std::getenv("HEARTH_PREFILL_ATTENTION")) tiled_attention_ = std::string(m) != "exact";
   // HEARTH_Q0_DECODE=wide (every Q8_0 matrix), lanes (none), wideN (matrices of at most N rows) or thread.
   if (const char* q0 = std::getenv("HEARTH_Q0_DECODE")) {
     const std::string v = q0;
@@ -604,6 +605,7 @@ void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const 
                     const Buffer& v_cache, const Buffer& out, const Buffer& scores, const Buffer& batch) {
   if (a.hd < 1 || a.hd > 512 || a.hdv > 512 || a.hdv % 2)
     throw Error("WebGPU backend: head size " + std::to_string(std::max(a.hd, a.hdv)) + " unsupported");
+  if (tiled_attention_ && attention_tiled(r, a, q, k_cache, v_cache, out, batch)) return;
   constexpr int64_t kScoreTile = 64;        // attention_scores.wgsl's WG
   constexpr int64_t kScoreWorkgroups = 1024;  // aimed at per dispatch; past it workgroups walk several tiles
   const int64_t span = a.window > 0 ? std::min(a.window, a.n_ctx) : a.n_ctx;
@@ -632,6 +634,47 @@ void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const 
   });
   dispatch(r, value_pass, {{0, &v_cache}, {1, &out}, {2, &scores}, {3, &batch}}, 4, s, ceil_div(a.hdv, 2 * pairs),
            u32(a.n_head), u32(a.n_tok));
+}
+
+bool Ops::attention_tiled(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache,
+                          const Buffer& v_cache, const Buffer& out, const Buffer& batch) {
+  // As the matmuls: below 16 tokens the two-pass kernels spread a token over more workgroups, and
+  // software adapters keep them up to prompt sizes (so the SwiftShader model tests stay bit-equal).
+  if (a.n_tok < 16 || (software_ && a.n_tok <= 64) || a.hd % 2 || a.hd > 256 || a.hdv > 256) return false;
+  // HEARTH_ATTENTION_TOKENS=16: 16 tokens a workgroup where 32 fit (for measuring).
+  static const int64_t max_bq = [] {
+    const char* v = std::getenv("HEARTH_ATTENTION_TOKENS");
+    return v && std::string(v) == "16" ? 16 : 32;
+  }();
+  constexpr int64_t kThreads = 128;  // attention_tiled.wgsl's WG
+  for (const auto [bq, bk] : {std::pair<int64_t, int64_t>{32, 32}, {16, 32}, {16, 16}}) {
+    const int64_t tpr = kThreads / bq;
+    if (bq > max_bq || (a.hdv / 2) % tpr || bk % tpr) continue;
+    const int64_t bytes = 4 * (bq * (a.hd / 2 + 1) + bk * (a.hd / 2 + 1) + bk * (a.hdv / 2) + bq * (bk + 1) + kThreads);
+    if (bytes > int64_t(d_.info().max_workgroup_storage_bytes)) continue;
+    const int64_t tiles = (a.n_tok + bq - 1) / bq;
+    if (tiles > int64_t(d_.info().max_workgroups_per_dimension)) return false;
+    struct {
+      uint32_t n_tok, n_head, n_head_kv, hd, hdv, n_ctx, k_layer_base, v_layer_base;
+      float scale, softcap;
+      uint32_t window, tiles_x, round_out;
+    } p{u32(a.n_tok), u32(a.n_head), u32(a.n_head_kv), u32(a.hd), u32(a.hdv), u32(a.n_ctx),
+        u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)), a.scale, a.softcap, u32(a.window), 0u,
+        round_mode(a.out_format)};
+    Slot s = param_slot();
+    put(s.data, p);
+    const std::string name = "attention_tiled.bq" + std::to_string(bq) + ".bk" + std::to_string(bk) + ".hd" +
+                             std::to_string(a.hd) + ".hdv" + std::to_string(a.hdv);
+    const Pipeline& pl = cached_pipeline(name, [&] {
+      return kernel_source("attention_tiled.wgsl", {{"BQ", std::to_string(bq)},
+                                                     {"BK", std::to_string(bk)},
+                                                     {"HD", std::to_string(a.hd)},
+                                                     {"HDV", std::to_string(a.hdv)}});
+    });
+    dispatch(r, pl, {{0, &q}, {1, &k_cache}, {2, &v_cache}, {3, &out}, {4, &batch}}, 5, s, u32(tiles), u32(a.n_head));
+    return true;
+  }
+  return false;
 }
 
 void Ops::ffn_act(Recorder& r, bool gelu, const Buffer& g, int64_t g_stride, int64_t g_offset, const Buffer& u,

@@ -124,6 +124,10 @@ class Ops {
   // the CPU's float order (matmul_k.wgsl, matmul_q0.wgsl). int8 by default; HEARTH_PREFILL_MATMUL=exact.
   bool int8_matmul() const { return int8_matmul_; }
   void set_int8_matmul(bool on) { int8_matmul_ = on; }
+  // Attention over 16+ tokens (prefill) in one tiled pass (attention_tiled.wgsl), or, off, the two passes
+  // that follow the CPU's order bit for bit. On by default; HEARTH_PREFILL_ATTENTION=exact turns it off.
+  bool tiled_attention() const { return tiled_attention_; }
+  void set_tiled_attention(bool on) { tiled_attention_ = on; }
   // Whether the F16 decode matvec converts halves with unpack2x16float, which the constructor found exact
   // for every half (else a bit-level decoding). Tests force either to run both on any adapter.
   bool exact_unpack_half() const { return exact_unpack_half_; }
@@ -170,6 +174,9 @@ class Ops {
   bool probe_exact_unpack_half();
   // One-token F32/F16/BF16 matvec with 16-byte loads (matvec_float_decode.wgsl); false where the rows
   // are not whole 16-byte vectors.
+  // attention() through attention_tiled.wgsl where the token count and head sizes suit it; false otherwise.
+  bool attention_tiled(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache,
+                       const Buffer& v_cache, const Buffer& out, const Buffer& batch);
   bool float_decode_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
                            int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
   // What every matvec dispatch shares: per binding of W (a weight split over bindings), the parameters,
@@ -219,6 +226,7 @@ class Ops {
   int last_dispatches_ = 0;
   bool fused_fma_ = false;
   bool int8_matmul_ = true;
+  bool tiled_attention_ = true;
   bool exact_unpack_half_ = false;
   bool float_decode_ = true;
   KqDecode kq_decode_ = KqDecode::Rows;  // by adapter in the constructor
