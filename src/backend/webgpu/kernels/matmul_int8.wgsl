@@ -105,6 +105,12 @@ fn store_item(i: u32, st: Staged) {
 // Staging items per thread.
 const ITEMS: u32 = ((BN + BM) * SUBS + WG - 1u) / WG;
 
+// The 32-value dot in one chain (one integer scale per 32 values) or as its two 16-value halves (Q6_K).
+fn dot32(a0: vec4<u32>, a1: vec4<u32>, b0: vec4<u32>, b1: vec4<u32>) -> i32 {
+  return dot4I8Packed(a0.x, b0.x) + dot4I8Packed(a0.y, b0.y) + dot4I8Packed(a0.z, b0.z) + dot4I8Packed(a0.w, b0.w) +
+         dot4I8Packed(a1.x, b1.x) + dot4I8Packed(a1.y, b1.y) + dot4I8Packed(a1.z, b1.z) + dot4I8Packed(a1.w, b1.w);
+}
+
 fn dot8(a0: vec4<u32>, a1: vec4<u32>, b0: vec4<u32>, b1: vec4<u32>) -> vec2<i32> {
   return vec2<i32>(dot4I8Packed(a0.x, b0.x) + dot4I8Packed(a0.y, b0.y) + dot4I8Packed(a0.z, b0.z) +
                        dot4I8Packed(a0.w, b0.w),
@@ -170,11 +176,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let f = wf[r * SUBS + s];
         for (var j = 0u; j < 4u; j++) {
           let o = 4u * i + j;
-          let d = dot8(a0, a1, x[2u * j], x[2u * j + 1u]);
           if (SUPER == 1u) {
-            acc[o] += f32(d.x + d.y) * (f.x * xscale[j]);
+            acc[o] += f32(dot32(a0, a1, x[2u * j], x[2u * j + 1u])) * (f.x * xscale[j]);
           } else {
-            isum[o] += sc.x * d.x + sc.y * d.y;
+            if (HALF_SCALES) {
+              let d = dot8(a0, a1, x[2u * j], x[2u * j + 1u]);
+              isum[o] += sc.x * d.x + sc.y * d.y;
+            } else {
+              isum[o] += sc.x * dot32(a0, a1, x[2u * j], x[2u * j + 1u]);
+            }
             if (MINS) {
               msum[o] += sc.z * xsum[j];
             }

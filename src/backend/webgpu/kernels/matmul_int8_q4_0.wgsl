@@ -2,6 +2,7 @@
 // in the low nibbles, 16..31 in the high ones), less 8.
 const SUPER: u32 = 1u;
 const MINS: bool = false;
+const HALF_SCALES: bool = false;  // one integer scale per 32 values
 const ACT_K: bool = false;
 
 fn stage_sub(rb: u32, g: u32) -> Staged {

@@ -3,6 +3,7 @@
 #include "k_scales.wgsl"
 const SUPER: u32 = 8u;
 const MINS: bool = true;
+const HALF_SCALES: bool = false;  // one integer scale per 32 values
 const ACT_K: bool = true;
 
 fn stage_sub(rb: u32, g: u32) -> Staged {

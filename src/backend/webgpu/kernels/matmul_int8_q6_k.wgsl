@@ -3,6 +3,7 @@
 // signed scale for each 16-value half.
 const SUPER: u32 = 8u;
 const MINS: bool = false;
+const HALF_SCALES: bool = true;  // an integer scale per 16 values
 const ACT_K: bool = true;
 
 fn stage_sub(rb: u32, g: u32) -> Staged {

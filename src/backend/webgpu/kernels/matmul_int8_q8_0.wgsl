@@ -1,6 +1,7 @@
 // Q8_0 for matmul_int8.wgsl: 34-byte blocks (on an even byte) of one f16 scale and 32 signed bytes.
 const SUPER: u32 = 1u;
 const MINS: bool = false;
+const HALF_SCALES: bool = false;  // one integer scale per 32 values
 const ACT_K: bool = false;
 
 fn stage_sub(rb: u32, g: u32) -> Staged {
