@@ -249,6 +249,13 @@ TEST(WebGpuOps, PrefillMatmulMatchesCpu) {
         std::vector<float> x = test::random_floats(rng, size_t(n * cols));
         std::vector<float> want = cpu_matmul(w.m, x, n);
         std::vector<float> got = gpu_matmul(*dev, ops, gw, x, n);
+        if (type == TensorType::F16) {
+          // F16 halves the other way too (unpack2x16float or on the bits; the adapter's probe picks one).
+          const bool probed = ops.exact_unpack_half();
+          ops.set_exact_unpack_half(!probed);
+          EXPECT_LE(rel_l2(gpu_matmul(*dev, ops, gw, x, n), want), kTol) << "half conversion " << !probed;
+          ops.set_exact_unpack_half(probed);
+        }
         size_t differ = 0;
         for (size_t i = 0; i < want.size(); i++) differ += got[i] != want[i];
         if (pass == Pass::Exact && x86) EXPECT_EQ(differ, 0u) << "outputs not bit-equal to the CPU's";

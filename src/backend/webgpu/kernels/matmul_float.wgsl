@@ -3,7 +3,9 @@
 // summing RT rows x 4 tokens in f32 (a vec4 over its tokens per row; RT = 4 or 8). Summed in its own order, not the
 // CPU's: float weights are compared by relative error, not bit for bit. The sums are spelled out with
 // constant indices: SwiftShader keeps loop-indexed accumulator arrays in memory (5x slower there).
-// Specialized by {{WEIGHT}} (weight_f32 / f16 / bf16.wgsl: weight_value) and RT.
+// Each thread stages 4 consecutive values of a weight row and of a token per step (weight_quad), loaded
+// before the previous step's sums unless PREFETCH is off (HEARTH_FLOAT_NO_PREFETCH=1, for measuring).
+// Specialized by {{WEIGHT}} (weight_f32 / f16 / f16_unpacked / bf16.wgsl: weight_quad), RT and PREFETCH.
 #include "float_formats.wgsl"
 
 #include "matvec_bindings.wgsl"
@@ -22,6 +24,7 @@ const RT: u32 = {{RT}}u;
 const TILE: u32 = 64u;      // tokens per workgroup
 const BM: u32 = 16u * RT;   // rows per workgroup
 const KS: u32 = 16u;        // values of the row per step (rows are whole 32-value blocks)
+const PREFETCH: bool = {{PREFETCH}};
 // [k][quad]: the k-th value of rows (tokens) 4 quad .. 4 quad + 3.
 var<workgroup> ws: array<vec4<f32>, KS * BM / 4u>;
 var<workgroup> xt: array<vec4<f32>, KS * TILE / 4u>;
@@ -51,21 +54,46 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc5 = vec4<f32>();
   var acc6 = vec4<f32>();
   var acc7 = vec4<f32>();
-  for (var k0 = 0u; k0 < P.cols; k0 += KS) {
+  // This thread's staging loads of a step: 4 values of its weight row (two rows for RT = 8) and of its token.
+  var nw = vec4<f32>();
+  var nw2 = vec4<f32>();
+  var nx = vec4<f32>();
+  var k0 = 0u;
+  loop {
+    // The loads for step k0: issued before step k0 - KS's sums (PREFETCH), which hide their latency.
+    if (k0 == 0u || !PREFETCH) {
+      nw = weight_quad(rbase, k0 + lk);
+      if (RT == 8u) {
+        nw2 = weight_quad(rbase2, k0 + lk);
+      }
+      nx = vec4<f32>();
+      if (tok_ok) {
+        nx = vec4<f32>(x_value(xbase, k0 + lk), x_value(xbase, k0 + lk + 1u), x_value(xbase, k0 + lk + 2u),
+                       x_value(xbase, k0 + lk + 3u));
+      }
+    }
     workgroupBarrier();
     for (var i = 0u; i < 4u; i++) {
       let k = lk + i;
-      ws[k * (BM / 4u) + lr / 4u][lr % 4u] = weight_value(rbase, k0 + k);
+      ws[k * (BM / 4u) + lr / 4u][lr % 4u] = nw[i];
       if (RT == 8u) {
-        ws[k * (BM / 4u) + 16u + lr / 4u][lr % 4u] = weight_value(rbase2, k0 + k);
+        ws[k * (BM / 4u) + 16u + lr / 4u][lr % 4u] = nw2[i];
       }
-      var x = 0.0;
-      if (tok_ok) {
-        x = x_value(xbase, k0 + k);
-      }
-      xt[k * 16u + lr / 4u][lr % 4u] = x;
+      xt[k * 16u + lr / 4u][lr % 4u] = nx[i];
     }
     workgroupBarrier();
+    let k1 = k0 + KS;
+    if (PREFETCH && k1 < P.cols) {
+      nw = weight_quad(rbase, k1 + lk);
+      if (RT == 8u) {
+        nw2 = weight_quad(rbase2, k1 + lk);
+      }
+      nx = vec4<f32>();
+      if (tok_ok) {
+        nx = vec4<f32>(x_value(xbase, k1 + lk), x_value(xbase, k1 + lk + 1u), x_value(xbase, k1 + lk + 2u),
+                       x_value(xbase, k1 + lk + 3u));
+      }
+    }
     for (var k = 0u; k < KS; k++) {
       let a = ws[k * (BM / 4u) + ty];
       let x = xt[k * 16u + tx];
@@ -80,6 +108,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         acc6 += b.z * x;
         acc7 += b.w * x;
       }
+    }
+    k0 = k1;
+    if (k0 >= P.cols) {
+      break;
     }
   }
   let acc = array<vec4<f32>, 8>(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);

@@ -23,3 +23,11 @@ const VALUES_PER_WORD: u32 = 2u;
 fn word_dot(w: u32, xbase: u32, j: u32) -> f32 {
   return half_to_f32(w & 0xffffu) * x_value(xbase, 2u * j) + half_to_f32(w >> 16u) * x_value(xbase, 2u * j + 1u);
 }
+
+// Values j .. j + 3 of the row (j a multiple of 4), for matmul_float.wgsl.
+fn weight_quad(rbase: u32, j: u32) -> vec4<f32> {
+  let i = (rbase >> 2u) + (j >> 1u);
+  let a = W[i];
+  let b = W[i + 1u];
+  return vec4<f32>(half_to_f32(a & 0xffffu), half_to_f32(a >> 16u), half_to_f32(b & 0xffffu), half_to_f32(b >> 16u));
+}

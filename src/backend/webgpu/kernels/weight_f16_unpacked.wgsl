@@ -5,3 +5,9 @@ fn word_dot(w: u32, xbase: u32, j: u32) -> f32 {
   let h = unpack2x16float(w);
   return h.x * x_value(xbase, 2u * j) + h.y * x_value(xbase, 2u * j + 1u);
 }
+
+// Values j .. j + 3 of the row (j a multiple of 4), for matmul_float.wgsl.
+fn weight_quad(rbase: u32, j: u32) -> vec4<f32> {
+  let i = (rbase >> 2u) + (j >> 1u);
+  return vec4<f32>(unpack2x16float(W[i]), unpack2x16float(W[i + 1u]));
+}

@@ -20,3 +20,9 @@ const VALUES_PER_WORD: u32 = 1u;
 fn word_dot(w: u32, xbase: u32, j: u32) -> f32 {
   return bitcast<f32>(w) * x_value(xbase, j);
 }
+
+// Values j .. j + 3 of the row (j a multiple of 4), for matmul_float.wgsl.
+fn weight_quad(rbase: u32, j: u32) -> vec4<f32> {
+  let i = (rbase >> 2u) + j;
+  return vec4<f32>(bitcast<f32>(W[i]), bitcast<f32>(W[i + 1u]), bitcast<f32>(W[i + 2u]), bitcast<f32>(W[i + 3u]));
+}
