@@ -636,45 +636,53 @@ void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const 
            u32(a.n_head), u32(a.n_tok));
 }
 
-bool Ops::attention_tiled(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache,
-                          const Buffer& v_cache, const Buffer& out, const Buffer& batch) {
-  // As the matmuls: below 16 tokens the two-pass kernels spread a token over more workgroups, and
-  // software adapters keep them up to prompt sizes (so the SwiftShader model tests stay bit-equal).
-  if (a.n_tok < 16 || (software_ && a.n_tok <= 64) || a.hd % 2 || a.hd > 256 || a.hdv > 256) return false;
+std::pair<int64_t, int64_t> Ops::attention_tile(int64_t hd, int64_t hdv) const {
+  if (hd % 2 || hd > 256 || hdv > 256) return {0, 0};
   // HEARTH_ATTENTION_TOKENS=16: 16 tokens a workgroup where 32 fit (for measuring).
   static const int64_t max_bq = [] {
     const char* v = std::getenv("HEARTH_ATTENTION_TOKENS");
     return v && std::string(v) == "16" ? 16 : 32;
   }();
   constexpr int64_t kThreads = 128;  // attention_tiled.wgsl's WG
-  for (const auto [bq, bk] : {std::pair<int64_t, int64_t>{32, 32}, {16, 32}, {16, 16}}) {
-    const int64_t tpr = kThreads / bq;
-    if (bq > max_bq || (a.hdv / 2) % tpr || bk % tpr) continue;
-    const int64_t bytes = 4 * (bq * (a.hd / 2 + 1) + bk * (a.hd / 2 + 1) + bk * (a.hdv / 2) + bq * (bk + 1) + kThreads);
-    if (bytes > int64_t(d_.info().max_workgroup_storage_bytes)) continue;
-    const int64_t tiles = (a.n_tok + bq - 1) / bq;
-    if (tiles > int64_t(d_.info().max_workgroups_per_dimension)) return false;
-    struct {
-      uint32_t n_tok, n_head, n_head_kv, hd, hdv, n_ctx, k_layer_base, v_layer_base;
-      float scale, softcap;
-      uint32_t window, tiles_x, round_out;
-    } p{u32(a.n_tok), u32(a.n_head), u32(a.n_head_kv), u32(a.hd), u32(a.hdv), u32(a.n_ctx),
-        u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)), a.scale, a.softcap, u32(a.window), 0u,
-        round_mode(a.out_format)};
-    Slot s = param_slot();
-    put(s.data, p);
-    const std::string name = "attention_tiled.bq" + std::to_string(bq) + ".bk" + std::to_string(bk) + ".hd" +
-                             std::to_string(a.hd) + ".hdv" + std::to_string(a.hdv);
-    const Pipeline& pl = cached_pipeline(name, [&] {
-      return kernel_source("attention_tiled.wgsl", {{"BQ", std::to_string(bq)},
-                                                     {"BK", std::to_string(bk)},
-                                                     {"HD", std::to_string(a.hd)},
-                                                     {"HDV", std::to_string(a.hdv)}});
-    });
-    dispatch(r, pl, {{0, &q}, {1, &k_cache}, {2, &v_cache}, {3, &out}, {4, &batch}}, 5, s, u32(tiles), u32(a.n_head));
-    return true;
+  for (const auto& tile : {std::pair<int64_t, int64_t>{32, 32}, {16, 32}, {16, 16}}) {
+    const int64_t bq = tile.first, bk = tile.second, tpr = kThreads / bq;
+    if (bq > max_bq || (hdv / 2) % tpr || bk % tpr) continue;
+    // attention_tiled.wgsl's workgroup arrays: qs, ks, vs, ps, red.
+    const int64_t bytes = 4 * (bq * (hd / 2 + 1) + bk * (hd / 2 + 1) + bk * (hdv / 2) + bq * (bk + 1) + kThreads);
+    if (bytes <= int64_t(d_.info().max_workgroup_storage_bytes)) return tile;
   }
-  return false;
+  return {0, 0};
+}
+
+bool Ops::attention_tiled(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache,
+                          const Buffer& v_cache, const Buffer& out, const Buffer& batch) {
+  // As the matmuls: below 16 tokens the two-pass kernels spread a token over more workgroups, and
+  // software adapters keep them up to prompt sizes (so the SwiftShader model tests stay bit-equal).
+  if (a.n_tok < 16 || (software_ && a.n_tok <= 64)) return false;
+  const auto tile = attention_tile(a.hd, a.hdv);
+  const int64_t bq = tile.first, bk = tile.second;  // (clang 14 lambdas cannot capture structured bindings)
+  if (bq == 0) return false;
+  const int64_t tiles = (a.n_tok + bq - 1) / bq;
+  if (tiles > int64_t(d_.info().max_workgroups_per_dimension)) return false;
+  struct {
+    uint32_t n_tok, n_head, n_head_kv, hd, hdv, n_ctx, k_layer_base, v_layer_base;
+    float scale, softcap;
+    uint32_t window, tiles_x, round_out;
+  } p{u32(a.n_tok), u32(a.n_head), u32(a.n_head_kv), u32(a.hd), u32(a.hdv), u32(a.n_ctx),
+      u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)), a.scale, a.softcap, u32(a.window), 0u,
+      round_mode(a.out_format)};
+  Slot s = param_slot();
+  put(s.data, p);
+  const std::string name = "attention_tiled.bq" + std::to_string(bq) + ".bk" + std::to_string(bk) + ".hd" +
+                           std::to_string(a.hd) + ".hdv" + std::to_string(a.hdv);
+  const Pipeline& pl = cached_pipeline(name, [&] {
+    return kernel_source("attention_tiled.wgsl", {{"BQ", std::to_string(bq)},
+                                                   {"BK", std::to_string(bk)},
+                                                   {"HD", std::to_string(a.hd)},
+                                                   {"HDV", std::to_string(a.hdv)}});
+  });
+  dispatch(r, pl, {{0, &q}, {1, &k_cache}, {2, &v_cache}, {3, &out}, {4, &batch}}, 5, s, u32(tiles), u32(a.n_head));
+  return true;
 }
 
 void Ops::ffn_act(Recorder& r, bool gelu, const Buffer& g, int64_t g_stride, int64_t g_offset, const Buffer& u,

@@ -128,6 +128,9 @@ class Ops {
   // that follow the CPU's order bit for bit. On by default; HEARTH_PREFILL_ATTENTION=exact turns it off.
   bool tiled_attention() const { return tiled_attention_; }
   void set_tiled_attention(bool on) { tiled_attention_ = on; }
+  // The tiled kernel's (tokens, positions) per workgroup for these head sizes on this adapter: the largest
+  // tile whose workgroup memory fits; {0, 0} where none does (the two passes run instead).
+  std::pair<int64_t, int64_t> attention_tile(int64_t hd, int64_t hdv) const;
   // Whether the F16 decode matvec converts halves with unpack2x16float, which the constructor found exact
   // for every half (else a bit-level decoding). Tests force either to run both on any adapter.
   bool exact_unpack_half() const { return exact_unpack_half_; }

@@ -622,7 +622,10 @@ void check_attention(Device& dev, std::mt19937_64& rng, const AttentionShape& a,
     Recorder r = ops.begin();
     ops.attention(r, args, qb, kcb, vcb, out, scores, bb);
     ops.submit(r);
-    EXPECT_EQ(ops.dispatches_last_submit(), tiled ? 1 : 2) << (tiled ? "tiled kernel not taken" : "two passes expected");
+    // Where no tile fits the adapter's workgroup memory (head 256 in Chromium's 16 KiB), the two passes run.
+    const bool fits = ops.attention_tile(hd, hd).first > 0;
+    EXPECT_EQ(ops.dispatches_last_submit(), tiled && fits ? 1 : 2)
+        << "head " << hd << ", tiled " << tiled << ", workgroup memory " << dev.info().max_workgroup_storage_bytes;
     std::vector<float> want = cpu_attention(a, q, kc, vc, c.pos, seq, scale, c.softcap, c.window);
     // Relative L2 bounds what a probability whose f16 rounding flips can cost: exp_accurate misses libm's
     // expf by an ulp now and then (often on SwiftShader), tanh_accurate libm's tanh more often. A flip moves
@@ -630,7 +633,7 @@ void check_attention(Device& dev, std::mt19937_64& rng, const AttentionShape& a,
     // (1.27e-4 seen once in Chromium), so the bound is 5e-4; a wrong value, position or head is far above.
     // The tiled kernel leaves the probabilities unrounded (2^-12 of each, at most) and sums in its own order.
     const std::vector<float> got = download(dev, out, want.size());
-    EXPECT_LE(rel_l2(got, want), tiled ? 1e-3 : 5e-4)
+    EXPECT_LE(rel_l2(got, want), tiled && fits ? 1e-3 : 5e-4)
         << "tokens " << n << ", first position " << c.pos[0] << ", window " << c.window;
     if (&c == &cases.front()) {
       // For a half-precision wo the value pass stores its output rounded: the same values, rounded to f16.
@@ -647,7 +650,7 @@ void check_attention(Device& dev, std::mt19937_64& rng, const AttentionShape& a,
     }
     // The summation order itself is exact: without a soft-cap, most (token, head) rows that span more than
     // one value chunk equal the CPU's bit for bit (a flipped probability spoils only its own row).
-    if (c.softcap > 0 || tiled) continue;
+    if (c.softcap > 0 || (tiled && fits)) continue;
     for (size_t t = 0; t < c.pos.size(); t++) {
       const int64_t first = c.window > 0 ? std::max<int64_t>(0, c.pos[t] - c.window + 1) : 0;
       if (c.pos[t] + 1 - first <= kAttentionValueChunk) continue;
@@ -658,9 +661,7 @@ void check_attention(Device& dev, std::mt19937_64& rng, const AttentionShape& a,
       }
     }
   }
-  if (!tiled) {
-    EXPECT_GE(exact_rows * 4, multi_chunk_rows * 3) << exact_rows << " of " << multi_chunk_rows << " multi-chunk rows bit-exact";
-  }
+  EXPECT_GE(exact_rows * 4, multi_chunk_rows * 3) << exact_rows << " of " << multi_chunk_rows << " multi-chunk rows bit-exact";
 }
 
 TEST(WebGpuOps, AttentionDecodePrefillGqaWindowSoftcap) {
