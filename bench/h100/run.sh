@@ -7,6 +7,7 @@
 #   STEPS="e2e peer wasm micro" WASM_DIST=DIR bash bench/h100/run.sh   # + issue 5's browser-vs-native ratio
 #   STEPS="kq q0 peer" WEIGHTS="Q4_K_M Q8_0" ...                        # the one-token kernels compared (cold), e2e each
 #   STEPS="ab peer" AB="base HEARTH_PREFILL_ATTENTION=exact" ...         # end to end per environment setting
+#   STEPS="ops" ...                                                       # the WebGPU op tests on this GPU
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -21,7 +22,11 @@ source .device/on-device.sh
   >> "$OUT/run.log" 2>&1
 
 log "build"
-cmake -S bench/h100 -B /tmp/hb -G Ninja -DCMAKE_BUILD_TYPE=Release > /tmp/hb-config.log 2>&1 &&
+gtest=()
+if [[ " $STEPS " == *" ops "* ]]; then   # the op tests: GoogleTest from .device (prepare.sh)
+  tar -C /tmp -xJf .device/googletest.tar.xz && gtest=(-DHEARTH_GTEST_SRC=/tmp/googletest)
+fi
+cmake -S bench/h100 -B /tmp/hb -G Ninja -DCMAKE_BUILD_TYPE=Release "${gtest[@]}" > /tmp/hb-config.log 2>&1 &&
   cmake --build /tmp/hb --target hearth-webgpu-bench hearth-fixture -j16 > /tmp/hb-build.log 2>&1
 if [ $? -ne 0 ]; then
   tail -n 40 /tmp/hb-config.log /tmp/hb-build.log | tee -a "$OUT/run.log"
@@ -121,6 +126,14 @@ for step in $STEPS; do
             done
           done
         done ;;
+    ops) # The WebGPU op tests (tests/backend/webgpu/ops_test.cpp) on this GPU instead of SwiftShader: every
+         # kernel against the CPU backend, including the paths only GPUs take (wide one-token kernels, the
+         # tiled prefill kernels from 16 tokens).
+         log "WebGPU op tests on the GPU"
+         cmake --build /tmp/hb --target webgpu_ops_test -j16 > /tmp/hb-ops-build.log 2>&1 ||
+           tail -n 30 /tmp/hb-ops-build.log | tee -a "$OUT/run.log"
+         timeout ${OPS_TIMEOUT:-300} "$bin/webgpu_ops_test" > "$OUT/ops.log" 2>&1
+         log "op tests exit $?: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/ops.log" | tr '\n' ' ')" ;;
     micro) log "kernel microbenchmarks"
            timeout 180 "$bin/hearth-webgpu-bench" --micro 2>&1 | tee "$OUT/micro.jsonl" ;;
   esac
