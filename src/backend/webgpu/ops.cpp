@@ -585,10 +585,10 @@ void Ops::rope_store(Recorder& r, const RopeStoreArgs& a, const Buffer& qkv, con
   struct {
     uint32_t n_head, n_head_kv, hd, hdv, n_rot, neox, qk_norm;
     float eps, q_scale;
-    uint32_t n_ctx, k_layer_base, v_layer_base, qkv_stride, k_offset, v_offset;
+    uint32_t n_ctx, k_layer_base, v_layer_base, qkv_stride, k_offset, v_offset, fused_fma;
   } p{u32(a.n_head), u32(a.n_head_kv), u32(a.hd), u32(a.hdv), u32(a.n_rot), a.neox ? 1u : 0u, a.qk_norm ? 1u : 0u,
       a.eps, a.q_scale, u32(a.n_ctx), u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)),
-      u32(qd + kd + vd), u32(qd), u32(qd + kd)};
+      u32(qd + kd + vd), u32(qd), u32(qd + kd), fused_fma_ ? 1u : 0u};
   Slot s = param_slot();
   put(s.data, p);
   dispatch(r, simple_pipeline("rope_store"),
@@ -691,9 +691,10 @@ void Ops::ffn_act(Recorder& r, bool gelu, const Buffer& g, int64_t g_stride, int
   // SiLU's exp follows whichever form this process's CPU kernels use (cpu::silu_mul), for parity with them.
   static const bool ggml_exp = std::strcmp(cpu::simd_name(), "avx512vnni") == 0;
   struct {
-    uint32_t n_tok, n, g_stride, g_offset, u_stride, u_offset, gelu, ggml_exp, round_out, quant, q_stride;
+    uint32_t n_tok, n, g_stride, g_offset, u_stride, u_offset, gelu, ggml_exp, round_out, quant, q_stride, fused_fma;
   } p{u32(n_tok), u32(n), u32(g_stride), u32(g_offset), u32(u_stride), u32(u_offset), gelu ? 1u : 0u,
-      ggml_exp ? 1u : 0u, round_mode(fold.format), quant_mode(fold.format), act_words(fold.format, n)};
+      ggml_exp ? 1u : 0u, round_mode(fold.format), quant_mode(fold.format), act_words(fold.format, n),
+      fused_fma_ ? 1u : 0u};
   Slot s = param_slot();
   put(s.data, p);
   dispatch(r, simple_pipeline("ffn_act"), {{0, &g}, {1, &u}, {2, &y}, {3, &or_dummy_out(fold.xq)}}, 4, s,

@@ -102,17 +102,32 @@ fn tanh_accurate(y: f32) -> f32 {
   return select(z, -z, y < 0.0);
 }
 
-// ggml_v_expf (ARM optimized-routines polynomial, as the CPU backend's expf_avx512), operation for operation.
-fn exp_ggml(x: f32) -> f32 {
+// a * b + c rounded once: the adapter's fma() where Ops found it fused (NVIDIA), else fma_exact. The
+// error-free transformations under fma_exact are broken by a compiler that contracts a * b + c itself.
+fn fma_once(a: f32, b: f32, c: f32, fused: bool) -> f32 {
+  if (fused) {
+    return fma(a, b, c);
+  }
+  return fma_exact(a, b, c);
+}
+
+// ggml_v_expf (ARM optimized-routines polynomial, as the CPU backend's expf_avx512), operation for operation;
+// `fused`: the adapter's fma() rounds once (Ops::fused_fma).
+fn exp_ggml_fma(x: f32, fused: bool) -> f32 {
   let rr = 0x1.8p23f;
-  let z = fma_exact(x, 0x1.715476p+0f, rr);
+  let z = fma_once(x, 0x1.715476p+0f, rr, fused);
   let n = z - rr;
-  let b = fma_exact(-n, 0x1.7f7d1cp-20f, fma_exact(-n, 0x1.62e4p-1f, x));
+  let b = fma_once(-n, 0x1.7f7d1cp-20f, fma_once(-n, 0x1.62e4p-1f, x, fused), fused);
   let u = b * b;
-  let j = fma_exact(fma_exact(fma_exact(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, fma_exact(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
-                    u, fma_exact(0x1.ffffecp-1f, b, 1.0));
+  let j = fma_once(fma_once(fma_once(0x1.0e4020p-7f, b, 0x1.573e2ep-5f, fused), u,
+                            fma_once(0x1.555e66p-3f, b, 0x1.fffdb6p-2f, fused), fused),
+                   u, fma_once(0x1.ffffecp-1f, b, 1.0, fused), fused);
   if (abs(n) > 192.0) {
     return select(0.0, n * 0x1p127f, n > 0.0);  // 0 or infinity
   }
   return scale2(j, n);
+}
+
+fn exp_ggml(x: f32) -> f32 {
+  return exp_ggml_fma(x, false);
 }

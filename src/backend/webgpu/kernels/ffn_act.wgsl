@@ -20,6 +20,7 @@ struct Params {
   round_out: u32,
   quant: u32,
   q_stride: u32,
+  fused_fma: u32,  // the adapter's fma() rounds once (exp_ggml_fma)
 }
 
 @group(0) @binding(0) var<storage, read> G: array<f32>;
@@ -62,7 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     } else {
       var e = 0.0;
       if (P.ggml_exp != 0u && i < P.n - P.n % 16u) {
-        e = exp_ggml(0.0 - g);
+        e = exp_ggml_fma(0.0 - g, P.fused_fma != 0u);
       } else {
         e = exp_accurate(-g);
       }

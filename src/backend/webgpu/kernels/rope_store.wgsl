@@ -21,6 +21,7 @@ struct Params {
   qkv_stride: u32,  // floats per token in QKV
   k_offset: u32,
   v_offset: u32,
+  fused_fma: u32,   // the adapter's fma() rounds once (fma_once)
 }
 
 @group(0) @binding(0) var<storage, read_write> Q: array<f32>;
@@ -94,8 +95,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let x0 = head[a];
     let x1 = head[b];
     // The CPU's (and llama.cpp's FMA builds') fused form.
-    head[a] = fma_exact(x0, cs.x, -(x1 * cs.y));
-    head[b] = fma_exact(x0, cs.y, x1 * cs.x);
+    head[a] = fma_once(x0, cs.x, -(x1 * cs.y), P.fused_fma != 0u);
+    head[b] = fma_once(x0, cs.y, x1 * cs.x, P.fused_fma != 0u);
   }
   workgroupBarrier();
   if (is_q) {
