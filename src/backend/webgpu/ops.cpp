@@ -216,6 +216,8 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
   q0_thread_ = software_;
   if (const char* m = std::getenv("HEARTH_PREFILL_MATMUL")) int8_matmul_ = std::string(m) != "exact";
   if (const char* m = std::getenv("HEARTH_PREFILL_ATTENTION")) tiled_attention_ = std::string(m) != "exact";
+  float_rows_ = software_ ? 4 : 8;
+  if (const char* t = std::getenv("HEARTH_FLOAT_TILE")) set_float_rows(std::atoi(t));
   // HEARTH_Q0_DECODE=wide (every Q8_0 matrix), lanes (none), wideN (matrices of at most N rows) or thread.
   if (const char* q0 = std::getenv("HEARTH_Q0_DECODE")) {
     const std::string v = q0;

@@ -131,6 +131,10 @@ class Ops {
   // The tiled kernel's (tokens, positions) per workgroup for these head sizes on this adapter: the largest
   // tile whose workgroup memory fits; {0, 0} where none does (the two passes run instead).
   std::pair<int64_t, int64_t> attention_tile(int64_t hd, int64_t hdv) const;
+  // Rows a thread of the float prefill matmul sums (matmul_float.wgsl): 8 on GPUs (H100 run 16, F16 prefill
+  // +8.7% over 4), 4 on software adapters; HEARTH_FLOAT_TILE=4|8 overrides.
+  int float_rows() const { return float_rows_; }
+  void set_float_rows(int rows) { float_rows_ = rows == 8 ? 8 : 4; }
   // Whether the F16 decode matvec converts halves with unpack2x16float, which the constructor found exact
   // for every half (else a bit-level decoding). Tests force either to run both on any adapter.
   bool exact_unpack_half() const { return exact_unpack_half_; }
@@ -230,6 +234,7 @@ class Ops {
   bool fused_fma_ = false;
   bool int8_matmul_ = true;
   bool tiled_attention_ = true;
+  int float_rows_ = 4;
   bool exact_unpack_half_ = false;
   bool float_decode_ = true;
   KqDecode kq_decode_ = KqDecode::Rows;  // by adapter in the constructor

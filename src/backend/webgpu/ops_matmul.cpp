@@ -84,7 +84,7 @@ int64_t int8_tile_bytes(int rt, int subs) {
   return rows * rs * 16 + toks * rs * 16 + rows * subs * (16 + 8) + toks * subs * 8;
 }
 
-// matmul_float.wgsl: 16 rt rows x 64 tokens a workgroup (rt 4 or 8: HEARTH_FLOAT_TILE=8, for measuring); F16
+// matmul_float.wgsl: 16 rt rows x 64 tokens a workgroup (rt 4 or 8: Ops::float_rows); F16
 // halves by unpack2x16float where the adapter converts them exactly.
 MatmulKernel float_kernel(TensorType t, int rt, bool prefetch, bool unpack_half) {
   const char* weight = t == TensorType::F32    ? "weight_f32"
@@ -119,13 +119,10 @@ bool Ops::matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   }();
   static const bool int8_prefetch = !std::getenv("HEARTH_INT8_NO_PREFETCH");
   static const bool float_prefetch = !std::getenv("HEARTH_FLOAT_NO_PREFETCH");
-  static const int float_rt = [] {
-    const char* t = std::getenv("HEARTH_FLOAT_TILE");
-    return t && std::string(t) == "8" ? 8 : 4;
-  }();
+
   auto [rt, subs] = int8_tile;
   if (int8_tile_bytes(rt, subs) > int64_t(d_.info().max_workgroup_storage_bytes)) rt = 4, subs = 2;
-  const MatmulKernel k = plain         ? float_kernel(w.type, float_rt, float_prefetch, exact_unpack_half_)
+  const MatmulKernel k = plain         ? float_kernel(w.type, float_rows_, float_prefetch, exact_unpack_half_)
                         : int8_matmul_ ? int8_kernel(w.type, rt, subs, int8_prefetch)
                                        : quantized_kernel(w.type, w.rows, fused_fma_ ? "fma" : "fma_exact");
   const Pipeline& pl = cached_pipeline(k.name, [&] { return kernel_source(k.file, k.vars); });

@@ -250,11 +250,16 @@ TEST(WebGpuOps, PrefillMatmulMatchesCpu) {
         std::vector<float> want = cpu_matmul(w.m, x, n);
         std::vector<float> got = gpu_matmul(*dev, ops, gw, x, n);
         if (type == TensorType::F16) {
-          // F16 halves the other way too (unpack2x16float or on the bits; the adapter's probe picks one).
+          // F16 halves the other way too (unpack2x16float or on the bits; the adapter's probe picks one),
+          // and the other row tile (4 or 8 rows a thread).
           const bool probed = ops.exact_unpack_half();
           ops.set_exact_unpack_half(!probed);
           EXPECT_LE(rel_l2(gpu_matmul(*dev, ops, gw, x, n), want), kTol) << "half conversion " << !probed;
           ops.set_exact_unpack_half(probed);
+          const int rows_default = ops.float_rows();
+          ops.set_float_rows(12 - rows_default);
+          EXPECT_LE(rel_l2(gpu_matmul(*dev, ops, gw, x, n), want), kTol) << "rows a thread " << ops.float_rows();
+          ops.set_float_rows(rows_default);
         }
         size_t differ = 0;
         for (size_t i = 0; i < want.size(); i++) differ += got[i] != want[i];
