@@ -29,6 +29,26 @@ const PREFETCH: bool = {{PREFETCH}};
 var<workgroup> ws: array<vec4<f32>, KS * BM / 4u>;
 var<workgroup> xt: array<vec4<f32>, KS * TILE / 4u>;
 
+// A thread's staging loads of one step: 4 values (from k) of its weight row, of its second row (RT = 8) and
+// of its token.
+struct StepLoads {
+  w: vec4<f32>,
+  w2: vec4<f32>,
+  x: vec4<f32>,
+}
+
+fn step_loads(rbase: u32, rbase2: u32, tok_ok: bool, xbase: u32, k: u32) -> StepLoads {
+  var l = StepLoads(vec4<f32>(), vec4<f32>(), vec4<f32>());  // tokens past the prompt stage zeros
+  l.w = weight_quad(rbase, k);
+  if (RT == 8u) {
+    l.w2 = weight_quad(rbase2, k);
+  }
+  if (tok_ok) {
+    l.x = vec4<f32>(x_value(xbase, k), x_value(xbase, k + 1u), x_value(xbase, k + 2u), x_value(xbase, k + 3u));
+  }
+  return l;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let first_row = (wid.x + wid.y * P.grid_x) * BM;
@@ -55,44 +75,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc6 = vec4<f32>();
   var acc7 = vec4<f32>();
   // This thread's staging loads of a step: 4 values of its weight row (two rows for RT = 8) and of its token.
-  var nw = vec4<f32>();
-  var nw2 = vec4<f32>();
-  var nx = vec4<f32>();
+  var next: StepLoads;
   var k0 = 0u;
   loop {
     // The loads for step k0: issued before step k0 - KS's sums (PREFETCH), which hide their latency.
     if (k0 == 0u || !PREFETCH) {
-      nw = weight_quad(rbase, k0 + lk);
-      if (RT == 8u) {
-        nw2 = weight_quad(rbase2, k0 + lk);
-      }
-      nx = vec4<f32>();
-      if (tok_ok) {
-        nx = vec4<f32>(x_value(xbase, k0 + lk), x_value(xbase, k0 + lk + 1u), x_value(xbase, k0 + lk + 2u),
-                       x_value(xbase, k0 + lk + 3u));
-      }
+      next = step_loads(rbase, rbase2, tok_ok, xbase, k0 + lk);
     }
     workgroupBarrier();
     for (var i = 0u; i < 4u; i++) {
       let k = lk + i;
-      ws[k * (BM / 4u) + lr / 4u][lr % 4u] = nw[i];
+      ws[k * (BM / 4u) + lr / 4u][lr % 4u] = next.w[i];
       if (RT == 8u) {
-        ws[k * (BM / 4u) + 16u + lr / 4u][lr % 4u] = nw2[i];
+        ws[k * (BM / 4u) + 16u + lr / 4u][lr % 4u] = next.w2[i];
       }
-      xt[k * 16u + lr / 4u][lr % 4u] = nx[i];
+      xt[k * 16u + lr / 4u][lr % 4u] = next.x[i];
     }
     workgroupBarrier();
     let k1 = k0 + KS;
     if (PREFETCH && k1 < P.cols) {
-      nw = weight_quad(rbase, k1 + lk);
-      if (RT == 8u) {
-        nw2 = weight_quad(rbase2, k1 + lk);
-      }
-      nx = vec4<f32>();
-      if (tok_ok) {
-        nx = vec4<f32>(x_value(xbase, k1 + lk), x_value(xbase, k1 + lk + 1u), x_value(xbase, k1 + lk + 2u),
-                       x_value(xbase, k1 + lk + 3u));
-      }
+      next = step_loads(rbase, rbase2, tok_ok, xbase, k1 + lk);
     }
     for (var k = 0u; k < KS; k++) {
       let a = ws[k * (BM / 4u) + ty];
