@@ -77,6 +77,19 @@ uint32_t u32(int64_t v) {
 
 uint32_t ceil_div(int64_t a, int64_t b) { return u32((a + b - 1) / b); }
 
+// attention_common.wgsl's Params, shared by the two-pass and the tiled attention kernels.
+struct AttentionParams {
+  uint32_t n_tok, n_head, n_head_kv, hd, hdv, n_ctx, k_layer_base, v_layer_base;
+  float scale, softcap;
+  uint32_t window, tiles_x, round_out;
+};
+
+AttentionParams attention_params(const Ops::AttentionArgs& a, int64_t tiles_x) {
+  return {u32(a.n_tok), u32(a.n_head), u32(a.n_head_kv), u32(a.hd), u32(a.hdv), u32(a.n_ctx),
+          u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)), a.scale, a.softcap, u32(a.window),
+          u32(tiles_x), round_mode(a.out_format)};
+}
+
 }  // namespace
 
 // cos/sin of every rotary angle for positions [0, n_ctx), computed exactly as the CPU backend's rope():
@@ -616,15 +629,8 @@ void Ops::attention(Recorder& r, const AttentionArgs& a, const Buffer& q, const 
   // Few (token, head) pairs (decode): narrow column blocks and 32 chunks at once, for many workgroups;
   // many (prefill): 128 columns per workgroup so the softmax is not redone per block.
   const int64_t pairs = token_heads >= 256 ? 64 : 8;  // column pairs per value workgroup
-  struct {
-    uint32_t n_tok, n_head, n_head_kv, hd, hdv, n_ctx, k_layer_base, v_layer_base;
-    float scale, softcap;
-    uint32_t window, tiles_x, round_out;
-  } p{u32(a.n_tok), u32(a.n_head), u32(a.n_head_kv), u32(a.hd), u32(a.hdv), u32(a.n_ctx),
-      u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)), a.scale, a.softcap, u32(a.window), u32(tiles),
-      round_mode(a.out_format)};
   Slot s = param_slot();  // both passes read the same parameters
-  put(s.data, p);
+  put(s.data, attention_params(a, tiles));
   const Pipeline& score_pass = cached_pipeline("attention_scores.hd" + std::to_string(a.hd), [&] {
     return kernel_source("attention_scores.wgsl", {{"HD", std::to_string(a.hd)}});
   });
@@ -666,15 +672,8 @@ bool Ops::attention_tiled(Recorder& r, const AttentionArgs& a, const Buffer& q, 
   if (bq == 0) return false;
   const int64_t tiles = (a.n_tok + bq - 1) / bq;
   if (tiles > int64_t(d_.info().max_workgroups_per_dimension)) return false;
-  struct {
-    uint32_t n_tok, n_head, n_head_kv, hd, hdv, n_ctx, k_layer_base, v_layer_base;
-    float scale, softcap;
-    uint32_t window, tiles_x, round_out;
-  } p{u32(a.n_tok), u32(a.n_head), u32(a.n_head_kv), u32(a.hd), u32(a.hdv), u32(a.n_ctx),
-      u32(int64_t(a.k_layer_word)), u32(int64_t(a.v_layer_word)), a.scale, a.softcap, u32(a.window), 0u,
-      round_mode(a.out_format)};
   Slot s = param_slot();
-  put(s.data, p);
+  put(s.data, attention_params(a, 0));
   const std::string name = "attention_tiled.bq" + std::to_string(bq) + ".bk" + std::to_string(bk) + ".hd" +
                            std::to_string(a.hd) + ".hdv" + std::to_string(a.hdv);
   const Pipeline& pl = cached_pipeline(name, [&] {

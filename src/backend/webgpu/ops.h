@@ -179,11 +179,11 @@ class Ops {
   bool matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok, int64_t x_stride, const Buffer& y,
               int64_t y_stride, int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
   bool probe_exact_unpack_half();
-  // One-token F32/F16/BF16 matvec with 16-byte loads (matvec_float_decode.wgsl); false where the rows
-  // are not whole 16-byte vectors.
   // attention() through attention_tiled.wgsl where the token count and head sizes suit it; false otherwise.
   bool attention_tiled(Recorder& r, const AttentionArgs& a, const Buffer& q, const Buffer& k_cache,
                        const Buffer& v_cache, const Buffer& out, const Buffer& batch);
+  // One-token F32/F16/BF16 matvec with 16-byte loads (matvec_float_decode.wgsl); false where the rows
+  // are not whole 16-byte vectors.
   bool float_decode_matvec(Recorder& r, const GpuWeight& w, const Buffer& x, const Buffer& y, int64_t y_stride,
                            int64_t y_offset, const Buffer* bias, float softcap, bool accumulate);
   // What every matvec dispatch shares: per binding of W (a weight split over bindings), the parameters,

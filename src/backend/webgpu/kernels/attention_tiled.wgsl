@@ -67,10 +67,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let j = lid % TPR;  // and its lane among the token's threads
   let t = t0 + r;
   var range = vec2<u32>(0u, 0u);
-  var my_seq = 0xffffffffu;
   if (r < rows) {
     range = attended_range(t);
-    my_seq = token_seq(t);
   }
   var m = NEG;
   var l = 0.0;
