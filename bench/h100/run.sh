@@ -63,7 +63,7 @@ for step in $STEPS; do
          timeout 240 "$bin/hearth-webgpu-bench" "${margs[@]}" ${E2E_ARGS:-} 2>&1 | tee "$OUT/e2e.jsonl" ;;
     peer) log "llama.cpp Vulkan"
           timeout 240 node bench/h100/peer_llamacpp.mjs --modules /tmp/peer/node_modules --gpu vulkan "${models[@]}" 2>&1 |
-            tee "$OUT/peer.jsonl" ;;
+            tee -a "$OUT/peer.jsonl" ;;   # appended: a second peer step gives a second round
     wasm) # Issue 5: the browser's WebGPU build (wasm + JS device layer) under Node with dawn.node vs the
           # native build, same GGUF, same short prompt ("Once upon a time": 5 tokens) and 128 greedy tokens.
           # WASM_DIST: the folder with hearth-webgpu.{js,wasm} built from this tree (carry it).

@@ -124,6 +124,19 @@ class Ops {
   // the CPU's float order (matmul_k.wgsl, matmul_q0.wgsl). int8 by default; HEARTH_PREFILL_MATMUL=exact.
   bool int8_matmul() const { return int8_matmul_; }
   void set_int8_matmul(bool on) { int8_matmul_ = on; }
+  // matmul_int8.wgsl's tile: rows a thread (4 or 8) x sub-blocks a K step (2 or 4). 4 x 4 by default (H100
+  // run 17: +6.8% Q4_K_M prefill over 4 x 2, 8 x 4 -1.7%), 4 x 2 where the adapter's workgroup memory is
+  // under its 27 KiB; HEARTH_INT8_TILE=RTxSUBS overrides. K-quant mins are summed in float per sub-block
+  // (one fused multiply-add, no integer accumulator per output) unless float_mins is off
+  // (HEARTH_INT8_INT_MINS=1: in int32 per super-block, as llama.cpp does). halves: each sub-block's dots
+  // as two 16-value halves, for fewer registers (HEARTH_INT8_HALVES=1).
+  struct Int8Tile {
+    int rt = 4, subs = 4;
+    bool float_mins = true;
+    bool halves = false;
+  };
+  Int8Tile int8_tile() const { return int8_tile_; }
+  void set_int8_tile(Int8Tile t) { int8_tile_ = t; }
   // Attention over 16+ tokens (prefill) in one tiled pass (attention_tiled.wgsl), or, off, the two passes
   // that follow the CPU's order bit for bit. On by default; HEARTH_PREFILL_ATTENTION=exact turns it off.
   bool tiled_attention() const { return tiled_attention_; }
@@ -233,6 +246,7 @@ class Ops {
   int last_dispatches_ = 0;
   bool fused_fma_ = false;
   bool int8_matmul_ = true;
+  Int8Tile int8_tile_;
   bool tiled_attention_ = true;
   int float_rows_ = 4;
   bool exact_unpack_half_ = false;

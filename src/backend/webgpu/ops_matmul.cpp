@@ -64,16 +64,17 @@ MatmulKernel quantized_kernel(TensorType t, int64_t rows, const char* fma) {
 }
 
 // matmul_int8.wgsl: 16 rt rows x 64 tokens a workgroup, K in steps of `subs` sub-blocks, staged by the
-// weight type's file. 4 x 2 fits WebGPU's 16 KiB of workgroup memory; larger tiles where the adapter has
-// more (HEARTH_INT8_TILE=RTxSUBS, e.g. 8x2, 4x4, 8x4: for measuring).
-MatmulKernel int8_kernel(TensorType t, int rt, int subs, bool prefetch) {
+// weight type's file (Ops::int8_tile).
+MatmulKernel int8_kernel(TensorType t, int rt, int subs, bool prefetch, bool float_mins, bool halves) {
   std::string stage = "matmul_int8_";
   stage.append(tensor_type_name(t));
   std::transform(stage.begin(), stage.end(), stage.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return {stage + ".rt" + std::to_string(rt) + ".s" + std::to_string(subs) + (prefetch ? ".pre" : ""),
+  return {stage + ".rt" + std::to_string(rt) + ".s" + std::to_string(subs) + (prefetch ? ".pre" : "") +
+              (float_mins ? ".fmins" : "") + (halves ? ".halves" : ""),
           "matmul_int8.wgsl",
           {{"STAGE", stage}, {"RT", std::to_string(rt)}, {"SUBS", std::to_string(subs)},
-           {"PREFETCH", prefetch ? "true" : "false"}},
+           {"PREFETCH", prefetch ? "true" : "false"}, {"FLOAT_MINS", float_mins ? "true" : "false"},
+           {"HALVES", halves ? "true" : "false"}},
           16 * rt,
           64};
 }
@@ -111,19 +112,13 @@ bool Ops::matmul(Recorder& r, const GpuWeight& w, const Buffer& x, int64_t n_tok
   if (software_ && n_tok <= kSoftwareMaxMatvecTokens) return false;
   const bool plain = w.type == TensorType::F32 || w.type == TensorType::F16 || w.type == TensorType::BF16;
   // The measuring settings, read once a process.
-  static const std::pair<int, int> int8_tile = [] {
-    int a = 0, b = 0;
-    const char* tile = std::getenv("HEARTH_INT8_TILE");
-    if (tile && std::sscanf(tile, "%dx%d", &a, &b) == 2 && (a == 4 || a == 8) && (b == 2 || b == 4)) return std::pair{a, b};
-    return std::pair{4, 2};
-  }();
   static const bool int8_prefetch = !std::getenv("HEARTH_INT8_NO_PREFETCH");
   static const bool float_prefetch = !std::getenv("HEARTH_FLOAT_NO_PREFETCH");
 
-  auto [rt, subs] = int8_tile;
+  int rt = int8_tile_.rt, subs = int8_tile_.subs;
   if (int8_tile_bytes(rt, subs) > int64_t(d_.info().max_workgroup_storage_bytes)) rt = 4, subs = 2;
   const MatmulKernel k = plain         ? float_kernel(w.type, float_rows_, float_prefetch, exact_unpack_half_)
-                        : int8_matmul_ ? int8_kernel(w.type, rt, subs, int8_prefetch)
+                        : int8_matmul_ ? int8_kernel(w.type, rt, subs, int8_prefetch, int8_tile_.float_mins, int8_tile_.halves)
                                        : quantized_kernel(w.type, w.rows, fused_fma_ ? "fma" : "fma_exact");
   const Pipeline& pl = cached_pipeline(k.name, [&] { return kernel_source(k.file, k.vars); });
   const ActFormat af = act_format(w.type);

@@ -275,6 +275,18 @@ TEST(WebGpuOps, PrefillMatmulMatchesCpu) {
         // integer dots): far inside the tolerance.
         if (pass == Pass::Int8 && quantized) {
           EXPECT_LE(rel_l2(got, want), 1e-5);
+          // The other tiles (8 rows a thread; 2 sub-blocks a K step) and the mins in int32 (llama.cpp's
+          // order), on one type with mins and one without (the tile's code is the same for every type).
+          const Ops::Int8Tile tile = ops.int8_tile();
+          for (Ops::Int8Tile other : {Ops::Int8Tile{4, 2, false, false}, Ops::Int8Tile{8, 2, true, false},
+                                      Ops::Int8Tile{4, 4, true, true}}) {
+            if (type != TensorType::Q4_K && type != TensorType::Q8_0 && !other.halves) continue;
+            ops.set_int8_tile(other);
+            EXPECT_LE(rel_l2(gpu_matmul(*dev, ops, gw, x, n), want), 1e-5)
+                << "tile " << other.rt << "x" << other.subs << (other.float_mins ? ", float mins" : ", int32 mins")
+                << (other.halves ? ", halves" : "");
+          }
+          ops.set_int8_tile(tile);
         }
       }
     }

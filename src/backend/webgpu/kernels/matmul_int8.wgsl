@@ -6,7 +6,7 @@
 // goes in steps of SUBS 32-value sub-blocks; both operands are staged in workgroup memory as signed bytes,
 // so a weight word feeds 64 tokens and an activation word 16 RT rows, with one dot4I8Packed per 4 values.
 // Specialized by {{STAGE}} (matmul_int8_q4_k / q5_k / q6_k / q8_0 / q4_0: stage_sub, SUPER, ACT_K, MINS),
-// RT, SUBS and PREFETCH.
+// RT, SUBS, PREFETCH and FLOAT_MINS.
 #include "float_formats.wgsl"
 
 #include "matvec_bindings.wgsl"
@@ -39,6 +39,13 @@ const BM: u32 = 16u * RT;
 const BN: u32 = 64u;
 const SUBS: u32 = {{SUBS}}u;  // sub-blocks per step (2 or 4)
 const PREFETCH: bool = {{PREFETCH}};  // the next step's loads before this step's sums
+// K-quant mins: dmin m times the activation's scale times its sum, one fused multiply-add per output and
+// sub-block (both products formed once, when staged). Else as llama.cpp: an int32 sum of m times the
+// activation sums per super-block, which costs an accumulator per output (RT x 4 more registers).
+const FLOAT_MINS: bool = {{FLOAT_MINS}};
+// Each sub-block as its two 16-value halves: half the registers for the operands read from workgroup memory
+// (4 tokens' and one row's 16 bytes at a time), at one more integer multiply-add per output and sub-block.
+const HALVES: bool = {{HALVES}};
 // vec4 words per staged row or token: SUBS sub-blocks of two, and one more so that 8 neighbouring tokens
 // (a quarter warp's 128-bit loads) fall on distinct banks.
 const RS: u32 = 2u * SUBS + 1u;
@@ -48,7 +55,8 @@ var<workgroup> xq: array<vec4<u32>, BN * RS>;
 var<workgroup> wsc: array<vec4<i32>, BM * SUBS>;
 var<workgroup> wf: array<vec2<f32>, BM * SUBS>;
 var<workgroup> xd: array<f32, BN * SUBS>;    // activation scale
-var<workgroup> xs: array<i32, BN * SUBS>;    // sum of the activation's 32 quants (for the mins)
+// For the mins: the sum of the activation's 32 quants as i32 bits, or (FLOAT_MINS) the scale times it.
+var<workgroup> xs: array<f32, BN * SUBS>;
 
 // Activation sub-block g of token t, in a Staged: its words, the sum of its quants (sc.x) and its scale
 // (f.x). Q8_K: 65 words per 256 values (scale, 64 words); Q8_0: 9 words per 32 (scale, 8 words).
@@ -62,7 +70,9 @@ fn fetch_act(t: u32, g: u32) -> Staged {
     st.f.x = bitcast<f32>(X[select(base, t * P.x_stride + (g / 8u) * 65u, ACT_K)]);
     for (var u = 0u; u < 8u; u++) {
       st.q[u] = X[base + 1u + u];
-      st.sc.x += byte_sum(st.q[u]);
+      if (MINS) {
+        st.sc.x += byte_sum(st.q[u]);
+      }
     }
   }
   return st;
@@ -91,14 +101,15 @@ fn store_item(i: u32, st: Staged) {
     xq[at] = a;
     xq[at + 1u] = b;
     xd[i] = st.f.x;
-    xs[i] = st.sc.x;
+    xs[i] = select(bitcast<f32>(st.sc.x), st.f.x * f32(st.sc.x), FLOAT_MINS);
   } else {
     let k = i - BN * SUBS;
     let at = (k / SUBS) * RS + 2u * (k % SUBS);
     wq[at] = a;
     wq[at + 1u] = b;
     wsc[k] = st.sc;
-    wf[k] = st.f;
+    // FLOAT_MINS: dmin times this sub-block's min in place of dmin.
+    wf[k] = select(st.f, vec2<f32>(st.f.x, st.f.y * f32(st.sc.z)), FLOAT_MINS && MINS);
   }
 }
 
@@ -109,6 +120,10 @@ const ITEMS: u32 = ((BN + BM) * SUBS + WG - 1u) / WG;
 fn dot32(a0: vec4<u32>, a1: vec4<u32>, b0: vec4<u32>, b1: vec4<u32>) -> i32 {
   return dot4I8Packed(a0.x, b0.x) + dot4I8Packed(a0.y, b0.y) + dot4I8Packed(a0.z, b0.z) + dot4I8Packed(a0.w, b0.w) +
          dot4I8Packed(a1.x, b1.x) + dot4I8Packed(a1.y, b1.y) + dot4I8Packed(a1.z, b1.z) + dot4I8Packed(a1.w, b1.w);
+}
+
+fn dot16(a: vec4<u32>, b: vec4<u32>) -> i32 {
+  return dot4I8Packed(a.x, b.x) + dot4I8Packed(a.y, b.y) + dot4I8Packed(a.z, b.z) + dot4I8Packed(a.w, b.w);
 }
 
 fn dot8(a0: vec4<u32>, a1: vec4<u32>, b0: vec4<u32>, b1: vec4<u32>) -> vec2<i32> {
@@ -157,8 +172,59 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
     for (var s = 0u; s < SUBS; s++) {
+      let last = SUPER == 1u || (g0 + s) % SUPER == SUPER - 1u;
+      if (HALVES) {
+        // Integer dots into isum (SUPER 1: the sub-block's bare dot), then each output's float step.
+        for (var h = 0u; h < 2u; h++) {
+          var xh: array<vec4<u32>, 4>;
+          for (var j = 0u; j < 4u; j++) {
+            xh[j] = xq[(tx + 16u * j) * RS + 2u * s + h];
+          }
+          for (var i = 0u; i < RT; i++) {
+            let r = ty + 16u * i;
+            let a = wq[r * RS + 2u * s + h];
+            let sc = wsc[r * SUBS + s];
+            let sh = select(sc.x, sc.y, h == 1u);
+            for (var j = 0u; j < 4u; j++) {
+              if (SUPER == 1u) {
+                isum[4u * i + j] += dot16(a, xh[j]);
+              } else {
+                isum[4u * i + j] += sh * dot16(a, xh[j]);
+              }
+            }
+          }
+        }
+        var xsum: vec4<f32>;
+        var xscale: vec4<f32>;
+        for (var j = 0u; j < 4u; j++) {
+          xsum[j] = xs[(tx + 16u * j) * SUBS + s];
+          xscale[j] = xd[(tx + 16u * j) * SUBS + s];
+        }
+        for (var i = 0u; i < RT; i++) {
+          let r = ty + 16u * i;
+          let sc = wsc[r * SUBS + s];
+          let f = wf[r * SUBS + s];
+          for (var j = 0u; j < 4u; j++) {
+            let o = 4u * i + j;
+            if (MINS && FLOAT_MINS) {
+              acc[o] -= f.y * xsum[j];
+            } else if (MINS) {
+              msum[o] += sc.z * bitcast<i32>(xsum[j]);
+            }
+            if (last) {
+              acc[o] += f32(isum[o]) * (f.x * xscale[j]);
+              isum[o] = 0i;
+              if (MINS && !FLOAT_MINS) {
+                acc[o] -= f32(msum[o]) * (f.y * xscale[j]);
+                msum[o] = 0i;
+              }
+            }
+          }
+        }
+        continue;
+      }
       var x: array<vec4<u32>, 8>;
-      var xsum: vec4<i32>;
+      var xsum: vec4<f32>;
       var xscale: vec4<f32>;
       for (var j = 0u; j < 4u; j++) {
         let t = tx + 16u * j;
@@ -167,7 +233,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         xsum[j] = xs[t * SUBS + s];
         xscale[j] = xd[t * SUBS + s];
       }
-      let last = SUPER == 1u || (g0 + s) % SUPER == SUPER - 1u;
       for (var i = 0u; i < RT; i++) {
         let r = ty + 16u * i;
         let a0 = wq[r * RS + 2u * s];
@@ -185,16 +250,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
             } else {
               isum[o] += sc.x * dot32(a0, a1, x[2u * j], x[2u * j + 1u]);
             }
-            if (MINS) {
-              msum[o] += sc.z * xsum[j];
+            if (MINS && FLOAT_MINS) {
+              acc[o] -= f.y * xsum[j];
+            } else if (MINS) {
+              msum[o] += sc.z * bitcast<i32>(xsum[j]);
             }
             if (last) {
               acc[o] += f32(isum[o]) * (f.x * xscale[j]);
-              if (MINS) {
-                acc[o] -= f32(msum[o]) * (f.y * xscale[j]);
-              }
               isum[o] = 0i;
-              msum[o] = 0i;
+              if (MINS && !FLOAT_MINS) {
+                acc[o] -= f32(msum[o]) * (f.y * xscale[j]);
+                msum[o] = 0i;
+              }
             }
           }
         }
