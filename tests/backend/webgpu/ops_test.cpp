@@ -107,6 +107,57 @@ INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatvecTest,
                                            TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K),
                          [](const auto& info) { return std::string(tensor_type_name(info.param)); });
 
+// What the adapter's float arithmetic does that WGSL allows and the CPU does not: division and square root
+// off by an ulp, a * b + c contracted into one rounding (NVIDIA's compiler does all three). The parity
+// kernels' error-free transformations assume none, so bit-equality with the CPU is asserted only on
+// adapters without them (SwiftShader, which CI runs); elsewhere the same outputs are held to their
+// relative-error bounds. Counted over 4,096 random cases (every other c = -ab, where only a fused result
+// keeps the product's error term), once a process.
+struct AdapterArithmetic {
+  int div_bad = 0, sqrt_bad = 0, contracted = 0;
+  bool ieee() const { return div_bad == 0 && sqrt_bad == 0 && contracted == 0; }
+};
+const AdapterArithmetic& adapter_arithmetic(Device& dev) {
+  static const AdapterArithmetic probed = [&] {
+    const Pipeline& p = dev.pipeline("test.arith_probe", R"(
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i >= arrayLength(&A) / 3u) { return; }
+  let a = A[3u * i];
+  let b = A[3u * i + 1u];
+  Y[3u * i] = a / b;
+  Y[3u * i + 1u] = sqrt(abs(a));
+  Y[3u * i + 2u] = a * b + A[3u * i + 2u];
+})");
+    std::mt19937_64 rng(11);
+    const size_t n = 4096;
+    std::vector<float> a = test::random_floats(rng, 3 * n, 3.0f);
+    for (size_t i = 0; i < n; i += 2) a[3 * i + 2] = -a[3 * i] * a[3 * i + 1];
+    Buffer ab = upload(dev, a), y = dev.create_buffer(3 * n * 4);
+    BindGroup g = dev.bind(p, {{0, &ab}, {1, &y}});
+    Recorder r = dev.record();
+    r.dispatch(p, g, uint32_t(n / 64));
+    dev.submit(r);
+    std::vector<float> got = download(dev, y, 3 * n);
+    AdapterArithmetic out;
+    for (size_t i = 0; i < n; i++) {
+      const float x = a[3 * i], w = a[3 * i + 1], c = a[3 * i + 2];
+      out.div_bad += got[3 * i] != x / w;
+      out.sqrt_bad += got[3 * i + 1] != std::sqrt(std::fabs(x));
+      const volatile float prod = x * w;
+      out.contracted += got[3 * i + 2] != prod + c;
+    }
+    if (!out.ieee())
+      std::printf("adapter arithmetic: %d of %zu divisions and %d square roots off, %d of a * b + c contracted: "
+                  "bit-equality with the CPU is not asserted\n", out.div_bad, n, out.sqrt_bad, out.contracted);
+    return out;
+  }();
+  return probed;
+}
+
 // Q8_0/Q4_0 and the K-quants sum in the x86 CPU kernels' float order (matvec_q0.wgsl, matvec_k.wgsl; for
 // one token matvec_q0_decode.wgsl and the three K kernels: matvec_k_rows, _decode and _wide.wgsl), so the
 // outputs are bit-equal, not merely close: 67 rows take the 8-lane order, 64 and 16 rows Q4_0's
@@ -119,6 +170,7 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
   // Chromium run counts skips as failures).
   const std::string simd = cpu::simd_name();
   const bool x86 = simd == "avx2" || simd == "avx512vnni";
+  const bool bit_equal = x86 && adapter_arithmetic(dev).ieee();
   for (TensorType type : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K})
     for (auto [rows, cols] : {std::pair<int64_t, int64_t>{67, 512}, {64, 1024}, {9, 2304}, {16, 8448}, {16411, 256}}) {
       HostWeight w = make_weight(rng, type, rows, cols);
@@ -134,7 +186,7 @@ void expect_quantized_matvecs_bit_equal(Device& dev, Ops& ops, std::mt19937_64& 
           std::vector<float> got = gpu_matmul(dev, ops, gw, x, n);
           size_t differ = 0;
           for (size_t i = 0; i < want.size(); i++) differ += got[i] != want[i];
-          if (x86) {
+          if (bit_equal) {
             EXPECT_EQ(differ, 0u) << "outputs not bit-equal to the CPU's";
           }
           // Checked as well where bit-equality is expected: GPUs whose compiler contracts a * b + c or
@@ -267,7 +319,7 @@ TEST(WebGpuOps, PrefillMatmulMatchesCpu) {
         }
         size_t differ = 0;
         for (size_t i = 0; i < want.size(); i++) differ += got[i] != want[i];
-        if (pass == Pass::Exact && x86) {
+        if (pass == Pass::Exact && x86 && adapter_arithmetic(*dev).ieee()) {
           EXPECT_EQ(differ, 0u) << "outputs not bit-equal to the CPU's";
         }
         EXPECT_LE(rel_l2(got, want), kTol);
@@ -401,7 +453,8 @@ TEST(WebGpuOps, ActivationQuantizationMatchesCpuBlocks) {
     dev->read(q, 0, words.data(), words.size() * 4);
     const size_t rb = tensor_row_bytes(tt, cols);
     std::vector<uint8_t> ref(rb);
-    int64_t mismatched = 0, total = 0;
+    int64_t mismatched = 0, far = 0, total = 0;
+    const bool ieee = adapter_arithmetic(*dev).ieee();
     for (int64_t t = 0; t < n; t++) {
       // The quantizer the CPU's matmul uses (the active kernel table's), which the GPU must equal.
       const cpu::KernelTable& table = cpu::active_kernels();
@@ -425,16 +478,28 @@ TEST(WebGpuOps, ActivationQuantizationMatchesCpuBlocks) {
           rq = blk->qs;
         }
         // The kernels divide with a correction step (WGSL's "/" alone may be an ulp or two off), so the
-        // scales and quants equal the CPU's exactly: the quantized matvecs are bit-equal only then.
-        EXPECT_EQ(gd, rd) << "block " << b;
+        // scales and quants equal the CPU's exactly: the quantized matvecs are bit-equal only then. An
+        // adapter that contracts a * b + c breaks that step: its scales stay within an ulp or two and its
+        // quants within one step.
+        if (ieee) {
+          EXPECT_EQ(gd, rd) << "block " << b;
+        } else {
+          EXPECT_LE(std::fabs(gd - rd), 3e-7f * std::fabs(rd)) << "block " << b;
+        }
         for (int64_t j = 0; j < per; j++) {
           const int8_t gq = int8_t((gb[1 + j / 4] >> (8 * (j % 4))) & 0xff);
           mismatched += gq != rq[j];
+          far += std::abs(int(gq) - int(rq[j])) > 1;
           total++;
         }
       }
     }
-    EXPECT_EQ(mismatched, 0) << tensor_type_name(tt) << " quants of " << total;
+    EXPECT_EQ(far, 0) << tensor_type_name(tt) << " quants more than one step off";
+    if (ieee) {
+      EXPECT_EQ(mismatched, 0) << tensor_type_name(tt) << " quants of " << total;
+    } else {
+      EXPECT_LE(mismatched, total / 100) << tensor_type_name(tt) << " quants of " << total;
+    }
   }
 }
 
@@ -904,10 +969,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (have_ggml && fused) ggml_fused_bad += got[6 * n + i] != ggml[i];
   }
   EXPECT_EQ(ggml_fused_bad, 0) << "exp_ggml_fma with the adapter's fused fma() vs the CPU's ggml_v_expf";
+  // The probe the other tests gate bit-equality on must agree with this kernel's own counts.
+  const AdapterArithmetic& probe = adapter_arithmetic(*dev);
+  EXPECT_EQ(probe.ieee(), div_bad == 0 && sqrt_bad == 0 && contracted == 0);
+  if (!probe.ieee()) {
+    // WGSL allows all three; the error-free transformations (fma_exact, exp_accurate, exp_ggml) then do not
+    // hold, so the kernels take the adapter's fma() where it is fused and are held to error bounds only.
+    EXPECT_TRUE(fused) << "an adapter that contracts a * b + c without a fused fma() has no exact path";
+    return;
+  }
   EXPECT_EQ(fma_bad, 0);
-  EXPECT_EQ(div_bad, 0);
-  EXPECT_EQ(sqrt_bad, 0);
-  EXPECT_EQ(contracted, 0) << "a * b + c was fused";
   // exp_accurate rounds like libm in about three cases out of four on SwiftShader (99.8% in the same
   // arithmetic on the host: something in SwiftShader costs precision, not yet found); never an ulp off.
   EXPECT_EQ(exp_far, 0) << "exp_accurate vs libm expf: more than an ulp off";
