@@ -327,12 +327,16 @@ TEST(WebGpuOps, PrefillMatmulMatchesCpu) {
         // integer dots): far inside the tolerance.
         if (pass == Pass::Int8 && quantized) {
           EXPECT_LE(rel_l2(got, want), 1e-5);
-          // The other tiles (8 rows a thread; 2 sub-blocks a K step) and the mins in int32 (llama.cpp's
-          // order), on one type with mins and one without (the tile's code is the same for every type).
+          // The other tiles and options, each on a type that exercises it (the staging and tile code is
+          // shared by every type): 2 sub-blocks a K step with the mins in int32 (llama.cpp's order) on Q4_K,
+          // 8 rows a thread on Q8_0, the 16-value halves on Q4_K (mins) and Q6_K (a scale per half).
           const Ops::Int8Tile tile = ops.int8_tile();
-          for (Ops::Int8Tile other : {Ops::Int8Tile{4, 2, false, false}, Ops::Int8Tile{8, 2, true, false},
-                                      Ops::Int8Tile{4, 4, true, true}}) {
-            if (type != TensorType::Q4_K && type != TensorType::Q8_0 && !other.halves) continue;
+          const std::pair<TensorType, Ops::Int8Tile> others[] = {{TensorType::Q4_K, {4, 2, false, false}},
+                                                                 {TensorType::Q8_0, {8, 2, true, false}},
+                                                                 {TensorType::Q4_K, {4, 4, true, true}},
+                                                                 {TensorType::Q6_K, {4, 4, true, true}}};
+          for (const auto& [t, other] : others) {
+            if (t != type) continue;
             ops.set_int8_tile(other);
             EXPECT_LE(rel_l2(gpu_matmul(*dev, ops, gw, x, n), want), 1e-5)
                 << "tile " << other.rt << "x" << other.subs << (other.float_mins ? ", float mins" : ", int32 mins")
