@@ -235,7 +235,7 @@ Ops::Ops(Device& device, uint32_t max_dispatches) : d_(device) {
     int a = 0, b = 0;
     if (std::sscanf(tile, "%dx%d", &a, &b) == 2 && (a == 4 || a == 8) && (b == 2 || b == 4)) int8_tile_.rt = a, int8_tile_.subs = b;
   }
-  if (std::getenv("HEARTH_INT8_INT_MINS")) int8_tile_.float_mins = false;
+  if (std::getenv("HEARTH_INT8_FLOAT_MINS")) int8_tile_.float_mins = true;
   if (std::getenv("HEARTH_INT8_HALVES")) int8_tile_.halves = true;
   if (const char* t = std::getenv("HEARTH_FLOAT_TILE")) set_float_rows(std::atoi(t));
   // HEARTH_Q0_DECODE=wide (every Q8_0 matrix), lanes (none), wideN (matrices of at most N rows) or thread.

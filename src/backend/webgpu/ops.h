@@ -126,13 +126,14 @@ class Ops {
   void set_int8_matmul(bool on) { int8_matmul_ = on; }
   // matmul_int8.wgsl's tile: rows a thread (4 or 8) x sub-blocks a K step (2 or 4). 4 x 4 by default (H100
   // run 17: +6.8% Q4_K_M prefill over 4 x 2, 8 x 4 -1.7%), 4 x 2 where the adapter's workgroup memory is
-  // under its 27 KiB; HEARTH_INT8_TILE=RTxSUBS overrides. K-quant mins are summed in float per sub-block
-  // (one fused multiply-add, no integer accumulator per output) unless float_mins is off
-  // (HEARTH_INT8_INT_MINS=1: in int32 per super-block, as llama.cpp does). halves: each sub-block's dots
-  // as two 16-value halves, for fewer registers (HEARTH_INT8_HALVES=1).
+  // under its 27 KiB; HEARTH_INT8_TILE=RTxSUBS overrides. K-quant mins are summed in int32 per super-block
+  // as llama.cpp does; float_mins sums them in float per sub-block instead (one fused multiply-add, no
+  // integer accumulator per output: fewer registers; HEARTH_INT8_FLOAT_MINS=1). halves: each sub-block's
+  // dots as two 16-value halves, also for fewer registers (HEARTH_INT8_HALVES=1). Both pass the op tests
+  // and are not yet timed on a GPU, so neither is the default.
   struct Int8Tile {
     int rt = 4, subs = 4;
-    bool float_mins = true;
+    bool float_mins = false;
     bool halves = false;
   };
   Int8Tile int8_tile() const { return int8_tile_; }

@@ -328,13 +328,13 @@ TEST(WebGpuOps, PrefillMatmulMatchesCpu) {
         if (pass == Pass::Int8 && quantized) {
           EXPECT_LE(rel_l2(got, want), 1e-5);
           // The other tiles and options, each on a type that exercises it (the staging and tile code is
-          // shared by every type): 2 sub-blocks a K step with the mins in int32 (llama.cpp's order) on Q4_K,
-          // 8 rows a thread on Q8_0, the 16-value halves on Q4_K (mins) and Q6_K (a scale per half).
+          // shared by every type): 2 sub-blocks a K step with the mins in float on Q4_K, 8 rows a thread on
+          // Q8_0, the 16-value halves on Q4_K (mins) and Q6_K (a scale per half).
           const Ops::Int8Tile tile = ops.int8_tile();
-          const std::pair<TensorType, Ops::Int8Tile> others[] = {{TensorType::Q4_K, {4, 2, false, false}},
+          const std::pair<TensorType, Ops::Int8Tile> others[] = {{TensorType::Q4_K, {4, 2, true, false}},
                                                                  {TensorType::Q8_0, {8, 2, true, false}},
-                                                                 {TensorType::Q4_K, {4, 4, true, true}},
-                                                                 {TensorType::Q6_K, {4, 4, true, true}}};
+                                                                 {TensorType::Q4_K, {4, 4, false, true}},
+                                                                 {TensorType::Q6_K, {4, 4, false, true}}};
           for (const auto& [t, other] : others) {
             if (t != type) continue;
             ops.set_int8_tile(other);

@@ -55,8 +55,9 @@ var<workgroup> xq: array<vec4<u32>, BN * RS>;
 var<workgroup> wsc: array<vec4<i32>, BM * SUBS>;
 var<workgroup> wf: array<vec2<f32>, BM * SUBS>;
 var<workgroup> xd: array<f32, BN * SUBS>;    // activation scale
-// For the mins: the sum of the activation's 32 quants as i32 bits, or (FLOAT_MINS) the scale times it.
-var<workgroup> xs: array<f32, BN * SUBS>;
+// For the mins: the sum of the activation's 32 quants (i32), or (FLOAT_MINS) the scale times it (f32), as
+// bits (an integer stays out of float registers, where a denormal pattern could be flushed).
+var<workgroup> xs: array<u32, BN * SUBS>;
 
 // Activation sub-block g of token t, in a Staged: its words, the sum of its quants (sc.x) and its scale
 // (f.x). Q8_K: 65 words per 256 values (scale, 64 words); Q8_0: 9 words per 32 (scale, 8 words).
@@ -101,7 +102,7 @@ fn store_item(i: u32, st: Staged) {
     xq[at] = a;
     xq[at + 1u] = b;
     xd[i] = st.f.x;
-    xs[i] = select(bitcast<f32>(st.sc.x), st.f.x * f32(st.sc.x), FLOAT_MINS);
+    xs[i] = select(bitcast<u32>(st.sc.x), bitcast<u32>(st.f.x * f32(st.sc.x)), FLOAT_MINS);
   } else {
     let k = i - BN * SUBS;
     let at = (k / SUBS) * RS + 2u * (k % SUBS);
@@ -194,7 +195,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
             }
           }
         }
-        var xsum: vec4<f32>;
+        var xsum: vec4<u32>;
         var xscale: vec4<f32>;
         for (var j = 0u; j < 4u; j++) {
           xsum[j] = xs[(tx + 16u * j) * SUBS + s];
@@ -207,7 +208,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           for (var j = 0u; j < 4u; j++) {
             let o = 4u * i + j;
             if (MINS && FLOAT_MINS) {
-              acc[o] -= f.y * xsum[j];
+              acc[o] -= f.y * bitcast<f32>(xsum[j]);
             } else if (MINS) {
               msum[o] += sc.z * bitcast<i32>(xsum[j]);
             }
@@ -224,7 +225,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         continue;
       }
       var x: array<vec4<u32>, 8>;
-      var xsum: vec4<f32>;
+      var xsum: vec4<u32>;
       var xscale: vec4<f32>;
       for (var j = 0u; j < 4u; j++) {
         let t = tx + 16u * j;
@@ -251,7 +252,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
               isum[o] += sc.x * dot32(a0, a1, x[2u * j], x[2u * j + 1u]);
             }
             if (MINS && FLOAT_MINS) {
-              acc[o] -= f.y * xsum[j];
+              acc[o] -= f.y * bitcast<f32>(xsum[j]);
             } else if (MINS) {
               msum[o] += sc.z * bitcast<i32>(xsum[j]);
             }
