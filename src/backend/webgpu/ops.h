@@ -119,13 +119,15 @@ class Ops {
   // twice). Tests force the fma() kernels on to run them on any adapter.
   bool fused_fma() const { return fused_fma_; }
   void set_fused_fma(bool on) { fused_fma_ = on; }
+  // Whether the adapter is a software one (SwiftShader: a CPU), which takes the barrier-free kernels.
+  bool software() const { return software_; }
   // Whether quantized prefill matmuls take matmul_int8.wgsl (llama.cpp's order: an exact int32 dot per
   // sub-block, one float step per super-block; close to the CPU, not bit-equal) or the kernels that keep
   // the CPU's float order (matmul_k.wgsl, matmul_q0.wgsl). int8 by default; HEARTH_PREFILL_MATMUL=exact.
   bool int8_matmul() const { return int8_matmul_; }
   void set_int8_matmul(bool on) { int8_matmul_ = on; }
   // matmul_int8.wgsl's tile: rows a thread (4 or 8) x sub-blocks a K step (2 or 4). 4 x 4 by default (H100
-  // run 17: +6.8% Q4_K_M prefill over 4 x 2, 8 x 4 -1.7%), 4 x 2 where the adapter's workgroup memory is
+  // run 17: +6.8% Q4_K_M prefill over 4 x 2, 8 x 4 -1.6%), 4 x 2 where the adapter's workgroup memory is
   // under its 27 KiB; HEARTH_INT8_TILE=RTxSUBS overrides. K-quant mins are summed in int32 per super-block
   // as llama.cpp does; float_mins sums them in float per sub-block instead (one fused multiply-add, no
   // integer accumulator per output: fewer registers; HEARTH_INT8_FLOAT_MINS=1). halves: each sub-block's

@@ -332,7 +332,7 @@ TEST(WebGpuOps, PrefillMatmulMatchesCpu) {
           // Q8_0, the 16-value halves on Q4_K (mins) and Q6_K (a scale per half).
           const Ops::Int8Tile tile = ops.int8_tile();
           const std::pair<TensorType, Ops::Int8Tile> others[] = {{TensorType::Q4_K, {4, 2, true, false}},
-                                                                 {TensorType::Q8_0, {8, 2, true, false}},
+                                                                 {TensorType::Q8_0, {8, 2, false, false}},
                                                                  {TensorType::Q4_K, {4, 4, false, true}},
                                                                  {TensorType::Q6_K, {4, 4, false, true}}};
           for (const auto& [t, other] : others) {
@@ -909,8 +909,9 @@ __attribute__((target("avx512f,avx512dq"))) void expf_ggml_avx512(const float* x
 #endif
 
 // The parity kernels reproduce the CPU's float arithmetic operation for operation. They need IEEE division
-// and square root and no contraction of a * b + c from the device (SwiftShader's fma() is not fused, so
-// exact_float.wgsl builds one); this checks those, the emulated FMA, and both expf forms against the CPU's.
+// and square root and no contraction of a * b + c from the device (adapter_arithmetic; SwiftShader's fma()
+// is not fused, so exact_float.wgsl builds one); this checks the emulated FMA and both expf forms against
+// the CPU's there, and on other adapters what they take instead.
 TEST(WebGpuDevice, FloatArithmeticMatchesCpu) {
   HEARTH_REQUIRE_GPU(dev);
   HEARTH_SEEDED_RNG(rng);
@@ -925,13 +926,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let a = A[3u * i];
   let b = A[3u * i + 1u];
   let c = A[3u * i + 2u];
-  Y[6u * i] = fma_exact(a, b, c);
-  Y[6u * i + 1u] = a / b;
-  Y[6u * i + 2u] = sqrt(abs(a));
-  Y[6u * i + 3u] = a * b + c;
-  Y[6u * i + 4u] = exp_accurate(A2[i]);
-  Y[6u * i + 5u] = exp_ggml(A2[i]);
-  Y[arrayLength(&A) * 2u + i] = exp_ggml_fma(A2[i], true);
+  Y[4u * i] = fma_exact(a, b, c);
+  Y[4u * i + 1u] = exp_accurate(A2[i]);
+  Y[4u * i + 2u] = exp_ggml(A2[i]);
+  Y[4u * i + 3u] = exp_ggml_fma(A2[i], true);
 })";
   const Pipeline& p = dev->pipeline("test.arith", src);
   const size_t n = 4096;
@@ -941,12 +939,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   std::vector<float> ex(n);
   // exp inputs in [-80, 0]: softmax and SiLU arguments, with results still normal floats.
   for (size_t i = 0; i < n; i++) ex[i] = std::max(-80.0f, -std::fabs(a[3 * i]) * 8.0f);
-  Buffer ab = upload(*dev, a), y = dev->create_buffer(7 * n * 4), eb = upload(*dev, ex);
+  Buffer ab = upload(*dev, a), y = dev->create_buffer(4 * n * 4), eb = upload(*dev, ex);
   BindGroup g = dev->bind(p, {{0, &ab}, {1, &y}, {2, &eb}});
   Recorder r = dev->record();
   r.dispatch(p, g, uint32_t(n / 64));
   dev->submit(r);
-  std::vector<float> got = download(*dev, y, 7 * n);
+  std::vector<float> got = download(*dev, y, 4 * n);
   std::vector<float> ggml(n, 0.0f);
   // SiLU's exp on GPUs whose fma() rounds once (Ops's probe): the builtin instead of fma_exact's emulation,
   // which a contracting compiler breaks (NVIDIA).
@@ -958,24 +956,22 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 #else
   const bool have_ggml = false;
 #endif
-  int fma_bad = 0, div_bad = 0, sqrt_bad = 0, contracted = 0, exp_off = 0, exp_far = 0, ggml_bad = 0, ggml_fused_bad = 0;
+  int fma_bad = 0, exp_off = 0, exp_far = 0, ggml_bad = 0, ggml_fused_bad = 0;
   for (size_t i = 0; i < n; i++) {
-    const float x = a[3 * i], w = a[3 * i + 1], c = a[3 * i + 2];
-    fma_bad += got[6 * i] != std::fma(x, w, c);
-    div_bad += got[6 * i + 1] != x / w;
-    sqrt_bad += got[6 * i + 2] != std::sqrt(std::fabs(x));
-    const volatile float prod = x * w;
-    contracted += got[6 * i + 3] != prod + c;
+    fma_bad += got[4 * i] != std::fma(a[3 * i], a[3 * i + 1], a[3 * i + 2]);
     const float e = std::exp(ex[i]);
-    exp_off += got[6 * i + 4] != e;
-    exp_far += got[6 * i + 4] != e && got[6 * i + 4] != std::nextafter(e, 0.0f) && got[6 * i + 4] != std::nextafter(e, 1.0f);
-    if (have_ggml) ggml_bad += got[6 * i + 5] != ggml[i];
-    if (have_ggml && fused) ggml_fused_bad += got[6 * n + i] != ggml[i];
+    exp_off += got[4 * i + 1] != e;
+    exp_far += got[4 * i + 1] != e && got[4 * i + 1] != std::nextafter(e, 0.0f) && got[4 * i + 1] != std::nextafter(e, 1.0f);
+    if (have_ggml) ggml_bad += got[4 * i + 2] != ggml[i];
+    if (have_ggml && fused) ggml_fused_bad += got[4 * i + 3] != ggml[i];
   }
   EXPECT_EQ(ggml_fused_bad, 0) << "exp_ggml_fma with the adapter's fused fma() vs the CPU's ggml_v_expf";
-  // The probe the other tests gate bit-equality on must agree with this kernel's own counts.
   const AdapterArithmetic& probe = adapter_arithmetic(*dev);
-  EXPECT_EQ(probe.ieee(), div_bad == 0 && sqrt_bad == 0 && contracted == 0);
+  // CI's adapter must stay IEEE, or every bit-equality assertion gated on the probe would silently stop.
+  if (Ops(*dev).software()) {
+    EXPECT_TRUE(probe.ieee()) << "SwiftShader: divisions off " << probe.div_bad << ", square roots off "
+                              << probe.sqrt_bad << ", contracted " << probe.contracted;
+  }
   if (!probe.ieee()) {
     // WGSL allows all three; the error-free transformations (fma_exact, exp_accurate, exp_ggml) then do not
     // hold, so the kernels take the adapter's fma() where it is fused and are held to error bounds only.

@@ -6,7 +6,7 @@
 // goes in steps of SUBS 32-value sub-blocks; both operands are staged in workgroup memory as signed bytes,
 // so a weight word feeds 64 tokens and an activation word 16 RT rows, with one dot4I8Packed per 4 values.
 // Specialized by {{STAGE}} (matmul_int8_q4_k / q5_k / q6_k / q8_0 / q4_0: stage_sub, SUPER, ACT_K, MINS),
-// RT, SUBS, PREFETCH and FLOAT_MINS.
+// RT, SUBS, PREFETCH, FLOAT_MINS and HALVES.
 #include "float_formats.wgsl"
 
 #include "matvec_bindings.wgsl"
@@ -117,7 +117,8 @@ fn store_item(i: u32, st: Staged) {
 // Staging items per thread.
 const ITEMS: u32 = ((BN + BM) * SUBS + WG - 1u) / WG;
 
-// The 32-value dot in one chain (one integer scale per 32 values) or as its two 16-value halves (Q6_K).
+// The 32-value dot in one chain (one integer scale per 32 values), and a 16-value half's (a scale per half:
+// Q6_K, and the HALVES form).
 fn dot32(a0: vec4<u32>, a1: vec4<u32>, b0: vec4<u32>, b1: vec4<u32>) -> i32 {
   return dot4I8Packed(a0.x, b0.x) + dot4I8Packed(a0.y, b0.y) + dot4I8Packed(a0.z, b0.z) + dot4I8Packed(a0.w, b0.w) +
          dot4I8Packed(a1.x, b1.x) + dot4I8Packed(a1.y, b1.y) + dot4I8Packed(a1.z, b1.z) + dot4I8Packed(a1.w, b1.w);
@@ -127,11 +128,43 @@ fn dot16(a: vec4<u32>, b: vec4<u32>) -> i32 {
   return dot4I8Packed(a.x, b.x) + dot4I8Packed(a.y, b.y) + dot4I8Packed(a.z, b.z) + dot4I8Packed(a.w, b.w);
 }
 
-fn dot8(a0: vec4<u32>, a1: vec4<u32>, b0: vec4<u32>, b1: vec4<u32>) -> vec2<i32> {
-  return vec2<i32>(dot4I8Packed(a0.x, b0.x) + dot4I8Packed(a0.y, b0.y) + dot4I8Packed(a0.z, b0.z) +
-                       dot4I8Packed(a0.w, b0.w),
-                   dot4I8Packed(a1.x, b1.x) + dot4I8Packed(a1.y, b1.y) + dot4I8Packed(a1.z, b1.z) +
-                       dot4I8Packed(a1.w, b1.w));
+// A sub-block's integer dot times its integer scale(s): one scale per 32 values, one per 16 (HALF_SCALES),
+// or none (SUPER 1: the float scales come in float_step).
+fn scaled_dot(a0: vec4<u32>, a1: vec4<u32>, b0: vec4<u32>, b1: vec4<u32>, sc: vec4<i32>) -> i32 {
+  if (SUPER == 1u) {
+    return dot32(a0, a1, b0, b1);
+  }
+  if (HALF_SCALES) {
+    return sc.x * dot16(a0, b0) + sc.y * dot16(a1, b1);
+  }
+  return sc.x * dot32(a0, a1, b0, b1);
+}
+
+// One output's running sums: the float result, the super-block's integer sum, and (int32 mins) its mins.
+struct OutputSums {
+  acc: f32,
+  isum: i32,
+  msum: i32,
+}
+
+// One output's float step after a sub-block's scaled dot went into isum: the sub-block's mins, and at the
+// end of a super-block (every sub-block for SUPER 1) the integer sum times the weight and activation scales.
+fn float_step(o: OutputSums, f: vec2<f32>, min_q: i32, xsum: u32, xscale: f32, last: bool) -> OutputSums {
+  var r = o;
+  if (MINS && FLOAT_MINS) {
+    r.acc -= f.y * bitcast<f32>(xsum);
+  } else if (MINS) {
+    r.msum += min_q * bitcast<i32>(xsum);
+  }
+  if (last) {
+    r.acc += f32(r.isum) * (f.x * xscale);
+    r.isum = 0i;
+    if (MINS && !FLOAT_MINS) {
+      r.acc -= f32(r.msum) * (f.y * xscale);
+      r.msum = 0i;
+    }
+  }
+  return r;
 }
 
 @compute @workgroup_size(WG)
@@ -174,8 +207,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     for (var s = 0u; s < SUBS; s++) {
       let last = SUPER == 1u || (g0 + s) % SUPER == SUPER - 1u;
+      var xsum: vec4<u32>;
+      var xscale: vec4<f32>;
+      var x: array<vec4<u32>, 8>;  // 4 tokens' 32 bytes (HALVES: read a half at a time below instead)
+      for (var j = 0u; j < 4u; j++) {
+        let t = tx + 16u * j;
+        xsum[j] = xs[t * SUBS + s];
+        xscale[j] = xd[t * SUBS + s];
+        if (!HALVES) {
+          x[2u * j] = xq[t * RS + 2u * s];
+          x[2u * j + 1u] = xq[t * RS + 2u * s + 1u];
+        }
+      }
       if (HALVES) {
-        // Integer dots into isum (SUPER 1: the sub-block's bare dot), then each output's float step.
+        // Both halves' integer dots into isum first (SUPER 1: the bare dot).
         for (var h = 0u; h < 2u; h++) {
           var xh: array<vec4<u32>, 4>;
           for (var j = 0u; j < 4u; j++) {
@@ -187,84 +232,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
             let sc = wsc[r * SUBS + s];
             let sh = select(sc.x, sc.y, h == 1u);
             for (var j = 0u; j < 4u; j++) {
-              if (SUPER == 1u) {
-                isum[4u * i + j] += dot16(a, xh[j]);
-              } else {
-                isum[4u * i + j] += sh * dot16(a, xh[j]);
-              }
+              isum[4u * i + j] += select(sh, 1i, SUPER == 1u) * dot16(a, xh[j]);
             }
           }
         }
-        var xsum: vec4<u32>;
-        var xscale: vec4<f32>;
-        for (var j = 0u; j < 4u; j++) {
-          xsum[j] = xs[(tx + 16u * j) * SUBS + s];
-          xscale[j] = xd[(tx + 16u * j) * SUBS + s];
-        }
-        for (var i = 0u; i < RT; i++) {
-          let r = ty + 16u * i;
-          let sc = wsc[r * SUBS + s];
-          let f = wf[r * SUBS + s];
-          for (var j = 0u; j < 4u; j++) {
-            let o = 4u * i + j;
-            if (MINS && FLOAT_MINS) {
-              acc[o] -= f.y * bitcast<f32>(xsum[j]);
-            } else if (MINS) {
-              msum[o] += sc.z * bitcast<i32>(xsum[j]);
-            }
-            if (last) {
-              acc[o] += f32(isum[o]) * (f.x * xscale[j]);
-              isum[o] = 0i;
-              if (MINS && !FLOAT_MINS) {
-                acc[o] -= f32(msum[o]) * (f.y * xscale[j]);
-                msum[o] = 0i;
-              }
-            }
-          }
-        }
-        continue;
-      }
-      var x: array<vec4<u32>, 8>;
-      var xsum: vec4<u32>;
-      var xscale: vec4<f32>;
-      for (var j = 0u; j < 4u; j++) {
-        let t = tx + 16u * j;
-        x[2u * j] = xq[t * RS + 2u * s];
-        x[2u * j + 1u] = xq[t * RS + 2u * s + 1u];
-        xsum[j] = xs[t * SUBS + s];
-        xscale[j] = xd[t * SUBS + s];
       }
       for (var i = 0u; i < RT; i++) {
         let r = ty + 16u * i;
-        let a0 = wq[r * RS + 2u * s];
-        let a1 = wq[r * RS + 2u * s + 1u];
         let sc = wsc[r * SUBS + s];
         let f = wf[r * SUBS + s];
+        var a0: vec4<u32>;
+        var a1: vec4<u32>;
+        if (!HALVES) {
+          a0 = wq[r * RS + 2u * s];
+          a1 = wq[r * RS + 2u * s + 1u];
+        }
         for (var j = 0u; j < 4u; j++) {
           let o = 4u * i + j;
-          if (SUPER == 1u) {
-            acc[o] += f32(dot32(a0, a1, x[2u * j], x[2u * j + 1u])) * (f.x * xscale[j]);
-          } else {
-            if (HALF_SCALES) {
-              let d = dot8(a0, a1, x[2u * j], x[2u * j + 1u]);
-              isum[o] += sc.x * d.x + sc.y * d.y;
-            } else {
-              isum[o] += sc.x * dot32(a0, a1, x[2u * j], x[2u * j + 1u]);
-            }
-            if (MINS && FLOAT_MINS) {
-              acc[o] -= f.y * bitcast<f32>(xsum[j]);
-            } else if (MINS) {
-              msum[o] += sc.z * bitcast<i32>(xsum[j]);
-            }
-            if (last) {
-              acc[o] += f32(isum[o]) * (f.x * xscale[j]);
-              isum[o] = 0i;
-              if (MINS && !FLOAT_MINS) {
-                acc[o] -= f32(msum[o]) * (f.y * xscale[j]);
-                msum[o] = 0i;
-              }
-            }
+          if (!HALVES) {
+            isum[o] += scaled_dot(a0, a1, x[2u * j], x[2u * j + 1u], sc);
           }
+          let u = float_step(OutputSums(acc[o], isum[o], msum[o]), f, sc.z, xsum[j], xscale[j], last);
+          acc[o] = u.acc;
+          isum[o] = u.isum;
+          msum[o] = u.msum;
         }
       }
     }
